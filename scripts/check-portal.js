@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// End-to-end check of the README's start command: runs scripts/start.sh, waits for the app on
+// :3000 and the backend on :7007, signs in as guest, and reads the example databases from the
+// catalog over HTTP. Prints one line per check and `N passed, N failed`; exits non-zero on failure.
+'use strict';
+const { spawn } = require('child_process');
+const net = require('net');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const BACKEND = 'http://127.0.0.1:7007';
+const APP = 'http://localhost:3000';
+const START_TIMEOUT_MS = 240_000;
+
+const results = [];
+function record(name, ok, detail = '') {
+  results.push(ok);
+  console.log(
+    `${ok ? 'PASS' : 'FAIL'} portal: ${name}${detail ? ` — ${detail}` : ''}`,
+  );
+}
+
+function portInUse(port) {
+  return new Promise(resolve => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function poll(what, fn, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const value = await fn();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise(r => setTimeout(r, 1000));
+  }
+  throw new Error(
+    `${what} not ready after ${timeoutMs / 1000}s${
+      last ? `: ${last.message}` : ''
+    }`,
+  );
+}
+
+async function main() {
+  for (const port of [3000, 7007]) {
+    if (await portInUse(port)) {
+      record(
+        `port ${port} is free`,
+        false,
+        'something already listens there; stop it first',
+      );
+      return;
+    }
+  }
+  const started = Date.now();
+  const child = spawn('bash', [path.join(root, 'scripts/start.sh')], {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, BROWSER: 'none' },
+  });
+  const log = [];
+  const keep = chunk => {
+    log.push(chunk.toString());
+    if (log.length > 400) log.shift();
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = false;
+  child.on('exit', () => {
+    exited = true;
+  });
+  const stop = () => {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  };
+  process.on('exit', stop);
+
+  try {
+    await poll(
+      'backend',
+      async () => {
+        if (exited) throw new Error('start command exited');
+        const res = await fetch(`${BACKEND}/.backstage/health/v1/readiness`);
+        return res.ok ? true : undefined;
+      },
+      START_TIMEOUT_MS,
+    );
+    record(
+      'backend ready on :7007',
+      true,
+      `${((Date.now() - started) / 1000).toFixed(1)}s after start`,
+    );
+
+    const html = await poll(
+      'app',
+      async () => {
+        const res = await fetch(`${APP}/catalog`);
+        const text = await res.text();
+        return res.ok && text.includes('<div id="root">') ? text : undefined;
+      },
+      START_TIMEOUT_MS,
+    );
+    record(
+      'app served on :3000 with the configured title',
+      html.includes('<title>pg-backup portal</title>'),
+      `${((Date.now() - started) / 1000).toFixed(1)}s after start`,
+    );
+
+    const anonymous = await fetch(`${BACKEND}/api/catalog/entities`);
+    record(
+      'catalog refuses anonymous requests',
+      anonymous.status === 401,
+      `status ${anonymous.status}`,
+    );
+
+    const session = await (
+      await fetch(`${BACKEND}/api/auth/guest/refresh`, {
+        headers: { 'X-Requested-With': 'XMLHttpRequest' },
+      })
+    ).json();
+    const identity = session.backstageIdentity?.identity;
+    record(
+      'guest sign-in as user:default/guest',
+      identity?.userEntityRef === 'user:default/guest',
+      `signed in as ${
+        identity?.userEntityRef
+      }, member of ${identity?.ownershipEntityRefs?.join(', ')}`,
+    );
+    const headers = {
+      Authorization: `Bearer ${session.backstageIdentity.token}`,
+    };
+
+    const db = await poll(
+      'qawave-postgresql in the catalog',
+      async () => {
+        const res = await fetch(
+          `${BACKEND}/api/catalog/entities/by-name/resource/default/qawave-postgresql`,
+          { headers },
+        );
+        return res.ok ? res.json() : undefined;
+      },
+      60_000,
+    );
+    const a = db.metadata.annotations ?? {};
+    record(
+      'qawave-postgresql is in the catalog with its pg-backup annotations',
+      db.spec?.type === 'database' &&
+        a['pg-backup.io/namespace'] === 'qawave' &&
+        a['pg-backup.io/backup-cronjob'] === 'postgresql-backup' &&
+        a['pg-backup.io/bucket'] === 'qawave-backups',
+      `owner ${db.spec?.owner}, rpo ${a['pg-backup.io/rpo']}, rto ${a['pg-backup.io/rto']}`,
+    );
+
+    const list = await (
+      await fetch(
+        `${BACKEND}/api/catalog/entities/by-query?filter=kind=resource,spec.type=database&fields=metadata.name`,
+        { headers },
+      )
+    ).json();
+    const names = list.items.map(e => e.metadata.name).sort();
+    record(
+      'three example databases are listed',
+      JSON.stringify(names) ===
+        JSON.stringify([
+          'analytics-postgresql',
+          'orders-postgresql',
+          'qawave-postgresql',
+        ]),
+      names.join(', '),
+    );
+  } catch (error) {
+    record('portal started', false, error.message);
+    console.log(log.join('').split('\n').slice(-40).join('\n'));
+  } finally {
+    stop();
+  }
+}
+
+main().then(() => {
+  const passed = results.filter(Boolean).length;
+  const failed = results.length - passed;
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed > 0 ? 1 : 0);
+});

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs every check of the repository: Backstage version pins, type-check, lint, formatting, all
+# Jest suites, and the portal start check. Prints one line per step and, last, the sum of every
+# test and check as `N passed, N failed`. Exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/bootstrap.sh || { echo "bootstrap failed"; echo "0 passed, 1 failed"; exit 1; }
+source scripts/env.sh
+export CI=true
+
+reports="$(mktemp -d)"
+trap 'rm -rf "$reports"' EXIT
+passed=0
+failed=0
+step() { # <name> <command...>: a check that counts as one test
+  local name=$1; shift
+  local began=$SECONDS
+  if "$@" > "$reports/$name.log" 2>&1; then
+    passed=$((passed + 1)); echo "PASS $name ($((SECONDS - began))s)"
+  else
+    failed=$((failed + 1)); echo "FAIL $name ($((SECONDS - began))s)"; tail -n 60 "$reports/$name.log"
+  fi
+}
+count() { # <name> <file with 'N passed, N failed' on its last line>
+  local line
+  line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$2" | tail -n 1)"
+  if [ -z "$line" ]; then failed=$((failed + 1)); echo "FAIL $1: no result line"; return; fi
+  passed=$((passed + ${line%% passed*})); failed=$((failed + $(echo "$line" | sed -E 's/.* ([0-9]+) failed/\1/')))
+}
+
+step backstage-pins node scripts/check-backstage-pins.js
+step type-check yarn tsc
+step lint yarn backstage-cli repo lint
+step prettier yarn prettier --check --loglevel warn .
+
+# Jest: every package's unit, component and integration suites.
+began=$SECONDS
+yarn backstage-cli repo test --json --outputFile="$reports/jest.json" > "$reports/jest.log" 2>&1
+node -e '
+  const fs = require("fs");
+  const file = process.argv[1];
+  if (!fs.existsSync(file)) { console.log("0 passed, 1 failed"); process.exit(0); }
+  const r = JSON.parse(fs.readFileSync(file, "utf8"));
+  // A suite that fails to run (syntax error, import failure) has no test results: count it.
+  const broken = r.testResults.filter(s => s.status === "failed" && s.assertionResults.length === 0).length;
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests + broken} failed`);
+' "$reports/jest.json" > "$reports/jest.count"
+echo "jest: $(cat "$reports/jest.count") ($((SECONDS - began))s)"
+grep -qE ' 0 failed$' "$reports/jest.count" || grep -E '✕|●' "$reports/jest.log" | head -n 80
+count jest "$reports/jest.count"
+
+# The README's start command, checked end to end over HTTP.
+node scripts/check-portal.js | tee "$reports/portal.log"
+count portal "$reports/portal.log"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
