@@ -29,6 +29,27 @@ if [ "$(node "$PG_BACKUP_TOOLS/yarn/bin/yarn.js" --version 2>/dev/null)" != "$YA
   ln -sf yarn.js "$PG_BACKUP_TOOLS/yarn/bin/yarn"
 fi
 
+# Host tools the sandbox and the tests use: bubblewrap (pod isolation), openssl (the sandbox API
+# server's certificate), kubectl (an independent client), the PostgreSQL client programs.
+missing=()
+command -v bwrap >/dev/null || missing+=(bubblewrap)
+command -v openssl >/dev/null || missing+=(openssl)
+command -v pg_dump >/dev/null || missing+=(postgresql-client)
+command -v kubectl >/dev/null || missing+=(kubectl)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "bootstrap: installing ${missing[*]} from Debian's packages"
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null || {
+      echo "bootstrap: could not install ${missing[*]}; install them and run again" >&2
+      exit 1
+    }
+  else
+    echo "bootstrap: missing host tools: ${missing[*]} (install them with your package manager)" >&2
+    exit 1
+  fi
+fi
+
 cd "$PG_BACKUP_ROOT"
 # Skip the install when yarn.lock and every package.json are unchanged since the last one.
 stamp="$PG_BACKUP_TOOLS/install.stamp"

@@ -51,7 +51,7 @@ async function poll(what, fn, timeoutMs) {
 }
 
 async function main() {
-  for (const port of [3000, 7007]) {
+  for (const port of [3000, 7007, 6443]) {
     if (await portInUse(port)) {
       record(
         `port ${port} is free`,
@@ -117,6 +117,24 @@ async function main() {
       'app served on :3000 with the configured title',
       html.includes('<title>pg-backup portal</title>'),
       `${((Date.now() - started) / 1000).toFixed(1)}s after start`,
+    );
+
+    const kubectl = require('child_process').spawnSync(
+      'kubectl',
+      [
+        '--kubeconfig',
+        path.join(root, '.sandbox/kubeconfig'),
+        'get',
+        'namespaces',
+        '-o',
+        'name',
+      ],
+      { encoding: 'utf8' },
+    );
+    record(
+      'sandbox Kubernetes API answers kubectl on :6443',
+      kubectl.status === 0 && kubectl.stdout.includes('namespace/qawave'),
+      (kubectl.stdout + kubectl.stderr).trim().replace(/\n/g, ' '),
     );
 
     const anonymous = await fetch(`${BACKEND}/api/catalog/entities`);

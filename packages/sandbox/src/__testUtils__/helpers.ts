@@ -1,0 +1,90 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { Sandbox } from '../Sandbox';
+
+/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${
+          lastError ? `: ${String(lastError)}` : ''
+        }`,
+      );
+    await new Promise(r => setTimeout(r, 100));
+  }
+}
+
+/** A client-node KubeConfig for the sandbox (http, bearer token). */
+export function kubeConfigFor(
+  sandbox: Sandbox,
+  token = sandbox.adminToken,
+): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [
+      {
+        name: 'sandbox',
+        server: sandbox.url,
+        caData: Buffer.from(sandbox.caCertificate).toString('base64'),
+        skipTLSVerify: false,
+      },
+    ],
+    users: [{ name: 'u', token }],
+    contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'u' }],
+    currentContext: 'sandbox',
+  });
+  return kc;
+}
+
+/** The seed's backup CronJob with a script; `command` overrides what the container runs. */
+export function backupCronJob(
+  name: string,
+  script: string,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name, labels: { 'app.kubernetes.io/name': name } },
+    spec: {
+      schedule: '0 2 * * *',
+      ...extra,
+      jobTemplate: {
+        metadata: {
+          labels: {
+            'app.kubernetes.io/name': name,
+            'app.kubernetes.io/component': 'backup',
+          },
+        },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            metadata: { labels: { 'app.kubernetes.io/name': name } },
+            spec: {
+              restartPolicy: 'Never',
+              containers: [
+                {
+                  name: 'backup',
+                  image: 'postgres:15',
+                  command: ['/bin/sh', '-c', script],
+                },
+              ],
+            },
+          },
+        },
+      },
+    },
+  };
+}

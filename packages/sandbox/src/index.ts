@@ -1,0 +1,14 @@
+/**
+ * A local Kubernetes API server, controllers and pod runner that unmodified real clients
+ * (`@kubernetes/client-node`, `kubectl`) accept. See README.md for what is emulated.
+ *
+ * @packageDocumentation
+ */
+
+export { Sandbox } from './Sandbox';
+export type { SandboxOptions } from './Sandbox';
+export { ManualClock, systemClock } from './clock';
+export type { Clock } from './clock';
+export type { TokenGrant, AccessRule } from './api/authorization';
+export type { ImageRuntime, HostBind } from './pods/ImageMap';
+export { VIRTUAL_POD_ANNOTATION } from './controllers/WorkloadController';
