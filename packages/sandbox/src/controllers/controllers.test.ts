@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import { BatchV1Api, CoreV1Api, V1Job } from '@kubernetes/client-node';
 import { ManualClock } from '../clock';
 import { Sandbox } from '../Sandbox';
@@ -340,6 +341,39 @@ describe('Job controller and pod runner', () => {
         : undefined,
     );
     expect(await podsOf('ephemeral')).toEqual([]);
+  });
+
+  it('kills the running process when its Job is deleted, and deletecollection removes by label', async () => {
+    const marker = `${4000 + (process.pid % 1000)}.5`;
+    await batch.createNamespacedJob({ namespace: NS, body: job('long', { command: ['sleep', marker] }) });
+    const running = () => execFileSync('pgrep', ['-f', `sleep ${marker}`], { encoding: 'utf8' }).trim();
+    await waitFor('the process to run', () => {
+      try {
+        return running() || undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    await batch.deleteNamespacedJob({ name: 'long', namespace: NS });
+    await waitFor('the process to be killed', () => {
+      try {
+        running();
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+    expect(await podsOf('long')).toEqual([]);
+
+    for (const name of ['gc-1', 'gc-2']) {
+      await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name, labels: { purge: 'yes' } } } });
+    }
+    await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'keep' } } });
+    await core.deleteCollectionNamespacedConfigMap({ namespace: NS, labelSelector: 'purge=yes' });
+    const left = (await core.listNamespacedConfigMap({ namespace: NS })).items.map(c => c.metadata!.name);
+    expect(left).toContain('keep');
+    expect(left).not.toContain('gc-1');
+    expect(left).not.toContain('gc-2');
   });
 
   it('fails a pod whose image is unknown with ErrImagePull, running nothing', async () => {
