@@ -275,6 +275,20 @@ describe('sandbox through @kubernetes/client-node', () => {
     ]);
     expect(done.status!.startTime).toBeDefined();
     expect(done.status!.completionTime).toBeDefined();
+    const immutable = await status(
+      batch.patchNamespacedJob(
+        {
+          name: 'echo',
+          namespace: NS,
+          body: { spec: { template: { spec: { restartPolicy: 'OnFailure' } } } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    );
+    expect(immutable).toMatchObject({
+      code: 422,
+      body: { reason: 'Invalid', message: 'Job.batch "echo" is invalid: spec.template: Invalid value: field is immutable' },
+    });
     const pods = await core.listNamespacedPod({
       namespace: NS,
       labelSelector: `batch.kubernetes.io/job-name=echo`,

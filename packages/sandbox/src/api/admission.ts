@@ -297,35 +297,19 @@ export function admitUpdate(
 ): void {
   const c = current as Obj;
   const n = next as Obj;
-  if (
-    type.kind === 'Job' &&
-    JSON.stringify(c.spec?.template) !== JSON.stringify(n.spec?.template)
-  ) {
+  const immutable = type.kind === 'Job' ? ['template', 'selector'] : [];
+  const changed = immutable.filter(
+    field =>
+      JSON.stringify(c.spec?.[field]) !== JSON.stringify(n.spec?.[field]),
+  );
+  if (changed.length > 0) {
     throw invalid(
       type.kind,
       current.metadata.name,
-      [
-        {
-          field: 'spec.template',
-          message: 'Invalid value: field is immutable',
-        },
-      ],
-      type.group,
-    );
-  }
-  if (
-    type.kind === 'Job' &&
-    JSON.stringify(c.spec?.selector) !== JSON.stringify(n.spec?.selector)
-  ) {
-    throw invalid(
-      type.kind,
-      current.metadata.name,
-      [
-        {
-          field: 'spec.selector',
-          message: 'Invalid value: field is immutable',
-        },
-      ],
+      changed.map(field => ({
+        field: `spec.${field}`,
+        message: 'Invalid value: field is immutable',
+      })),
       type.group,
     );
   }

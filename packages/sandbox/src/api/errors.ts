@@ -93,7 +93,7 @@ export function invalid(
   return new StatusError(
     422,
     'Invalid',
-    `${kind} "${name}" is invalid: ${
+    `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${
       causes.length > 1 ? `[${summary}]` : summary
     }`,
     {
