@@ -280,14 +280,20 @@ describe('sandbox through @kubernetes/client-node', () => {
         {
           name: 'echo',
           namespace: NS,
-          body: { spec: { template: { spec: { restartPolicy: 'OnFailure' } } } },
+          body: {
+            spec: { template: { spec: { restartPolicy: 'OnFailure' } } },
+          },
         },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ),
     );
     expect(immutable).toMatchObject({
       code: 422,
-      body: { reason: 'Invalid', message: 'Job.batch "echo" is invalid: spec.template: Invalid value: field is immutable' },
+      body: {
+        reason: 'Invalid',
+        message:
+          'Job.batch "echo" is invalid: spec.template: Invalid value: field is immutable',
+      },
     });
     const pods = await core.listNamespacedPod({
       namespace: NS,

@@ -345,8 +345,14 @@ describe('Job controller and pod runner', () => {
 
   it('kills the running process when its Job is deleted, and deletecollection removes by label', async () => {
     const marker = `${4000 + (process.pid % 1000)}.5`;
-    await batch.createNamespacedJob({ namespace: NS, body: job('long', { command: ['sleep', marker] }) });
-    const running = () => execFileSync('pgrep', ['-f', `sleep ${marker}`], { encoding: 'utf8' }).trim();
+    await batch.createNamespacedJob({
+      namespace: NS,
+      body: job('long', { command: ['sleep', marker] }),
+    });
+    const running = () =>
+      execFileSync('pgrep', ['-f', `sleep ${marker}`], {
+        encoding: 'utf8',
+      }).trim();
     await waitFor('the process to run', () => {
       try {
         return running() || undefined;
@@ -366,11 +372,22 @@ describe('Job controller and pod runner', () => {
     expect(await podsOf('long')).toEqual([]);
 
     for (const name of ['gc-1', 'gc-2']) {
-      await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name, labels: { purge: 'yes' } } } });
+      await core.createNamespacedConfigMap({
+        namespace: NS,
+        body: { metadata: { name, labels: { purge: 'yes' } } },
+      });
     }
-    await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'keep' } } });
-    await core.deleteCollectionNamespacedConfigMap({ namespace: NS, labelSelector: 'purge=yes' });
-    const left = (await core.listNamespacedConfigMap({ namespace: NS })).items.map(c => c.metadata!.name);
+    await core.createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: 'keep' } },
+    });
+    await core.deleteCollectionNamespacedConfigMap({
+      namespace: NS,
+      labelSelector: 'purge=yes',
+    });
+    const left = (
+      await core.listNamespacedConfigMap({ namespace: NS })
+    ).items.map(c => c.metadata!.name);
     expect(left).toContain('keep');
     expect(left).not.toContain('gc-1');
     expect(left).not.toContain('gc-2');
