@@ -1,0 +1,127 @@
+import {
+  CreateBucketCommand,
+  PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { setObjectLastModified } from './S3Sandbox';
+
+/** One object to put into a seeded bucket. */
+export interface ObjectSeed {
+  /** Object key. */
+  key: string;
+  /** Object content. */
+  body: string | Uint8Array;
+  /** Back-dated LastModified (whole seconds; S3 drops milliseconds); needs a server started by S3Sandbox. */
+  lastModified?: Date;
+  /** User metadata (x-amz-meta-*). */
+  metadata?: Record<string, string>;
+}
+
+/** Desired state of a sandbox bucket. */
+export interface BucketSeed {
+  /** Bucket name. */
+  bucket: string;
+  /** Expiration lifecycle rules, one per prefix. */
+  lifecycleExpirationDays?: { prefix: string; days: number }[];
+  /** Default server-side encryption. */
+  encryption?: 'AES256' | 'aws:kms';
+  /** Enables versioning when true, suspends it when false. */
+  versioning?: boolean;
+  /** Objects to put. */
+  objects?: ObjectSeed[];
+}
+
+async function resolveEndpoint(client: S3Client): Promise<string> {
+  const endpoint = client.config.endpoint;
+  if (!endpoint) {
+    throw new Error(
+      'seedBucket: back-dating objects needs a client with an explicit endpoint (S3Sandbox.clientConfig())',
+    );
+  }
+  const ep = await endpoint();
+  const port = ep.port ? `:${ep.port}` : '';
+  return `${ep.protocol}//${ep.hostname}${port}${ep.path.replace(/\/$/, '')}`;
+}
+
+/** Creates a bucket (idempotently) and applies lifecycle, encryption, versioning and objects from the spec. */
+export async function seedBucket(
+  client: S3Client,
+  spec: BucketSeed,
+): Promise<void> {
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: spec.bucket }));
+  } catch (e) {
+    const name = (e as { name?: string }).name;
+    if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') {
+      throw e;
+    }
+  }
+
+  if (spec.versioning !== undefined) {
+    await client.send(
+      new PutBucketVersioningCommand({
+        Bucket: spec.bucket,
+        VersioningConfiguration: {
+          Status: spec.versioning ? 'Enabled' : 'Suspended',
+        },
+      }),
+    );
+  }
+
+  if (spec.encryption) {
+    await client.send(
+      new PutBucketEncryptionCommand({
+        Bucket: spec.bucket,
+        ServerSideEncryptionConfiguration: {
+          Rules: [
+            {
+              ApplyServerSideEncryptionByDefault: {
+                SSEAlgorithm: spec.encryption,
+              },
+            },
+          ],
+        },
+      }),
+    );
+  }
+
+  if (spec.lifecycleExpirationDays?.length) {
+    await client.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: spec.bucket,
+        LifecycleConfiguration: {
+          Rules: spec.lifecycleExpirationDays.map(rule => ({
+            ID: `expire-${rule.prefix || 'all'}-${rule.days}d`,
+            Status: 'Enabled',
+            Filter: { Prefix: rule.prefix },
+            Expiration: { Days: rule.days },
+          })),
+        },
+      }),
+    );
+  }
+
+  let endpoint: string | undefined;
+  for (const object of spec.objects ?? []) {
+    const put = await client.send(
+      new PutObjectCommand({
+        Bucket: spec.bucket,
+        Key: object.key,
+        Body: object.body,
+        Metadata: object.metadata,
+      }),
+    );
+    if (object.lastModified) {
+      endpoint ??= await resolveEndpoint(client);
+      await setObjectLastModified(endpoint, {
+        bucket: spec.bucket,
+        key: object.key,
+        lastModified: object.lastModified,
+        versionId: put.VersionId,
+      });
+    }
+  }
+}
