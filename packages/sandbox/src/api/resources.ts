@@ -136,6 +136,34 @@ export const RESOURCE_TYPES: ResourceType[] = [
     subresources: ['status', 'scale'],
     categories: ['all'],
   },
+  {
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    plural: 'roles',
+    singular: 'role',
+    kind: 'Role',
+    namespaced: true,
+    subresources: [],
+  },
+  {
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    plural: 'rolebindings',
+    singular: 'rolebinding',
+    kind: 'RoleBinding',
+    namespaced: true,
+    subresources: [],
+  },
+  {
+    group: 'monitoring.coreos.com',
+    version: 'v1',
+    plural: 'prometheusrules',
+    singular: 'prometheusrule',
+    kind: 'PrometheusRule',
+    namespaced: true,
+    shortNames: ['promrule'],
+    subresources: [],
+  },
 ];
 
 /** `batch/v1`, or `v1` for the core group. */
