@@ -51,7 +51,7 @@ async function poll(what, fn, timeoutMs) {
 }
 
 async function main() {
-  for (const port of [3000, 7007, 6443]) {
+  for (const port of [3000, 7007, 6443, 4566]) {
     if (await portInUse(port)) {
       record(
         `port ${port} is free`,
@@ -135,6 +135,59 @@ async function main() {
       'sandbox Kubernetes API answers kubectl on :6443',
       kubectl.status === 0 && kubectl.stdout.includes('namespace/qawave'),
       (kubectl.stdout + kubectl.stderr).trim().replace(/\n/g, ' '),
+    );
+
+    const jobs = require('child_process').spawnSync(
+      'kubectl',
+      [
+        '--kubeconfig',
+        path.join(root, '.sandbox/kubeconfig'),
+        'get',
+        'jobs',
+        '-n',
+        'qawave',
+        '-l',
+        'app.kubernetes.io/name=postgresql-backup',
+        '-o',
+        'jsonpath={range .items[*]}{.status.conditions[-1].type}{"\\n"}{end}',
+      ],
+      { encoding: 'utf8' },
+    );
+    const states = jobs.stdout.trim().split('\n').sort();
+    record(
+      'seeded world: one failed and one completed backup Job in qawave',
+      JSON.stringify(states) === JSON.stringify(['Complete', 'Failed']),
+      states.join(', '),
+    );
+    const listing = require('child_process').spawnSync(
+      'aws',
+      [
+        '--endpoint-url',
+        'http://127.0.0.1:4566',
+        's3',
+        'ls',
+        's3://qawave-backups/postgresql/daily/',
+        '--summarize',
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: 'sandbox',
+          AWS_SECRET_ACCESS_KEY: 'sandbox-secret',
+          AWS_DEFAULT_REGION: 'us-east-1',
+        },
+      },
+    );
+    const objects = Number(
+      /Total Objects: (\d+)/.exec(listing.stdout)?.[1] ?? 0,
+    );
+    record(
+      'seeded world: 35 daily backups with manifests in s3://qawave-backups/postgresql/daily/',
+      objects === 70,
+      `${objects} objects (aws s3 ls)${
+        listing.stderr ? `; ${listing.stderr.trim()}` : ''
+      }`,
     );
 
     const anonymous = await fetch(`${BACKEND}/api/catalog/entities`);

@@ -2,6 +2,9 @@
 import fs from 'fs';
 import path from 'path';
 import { Sandbox } from './Sandbox';
+import { backupAgentImage } from './pods/backupAgentImage';
+import { S3Sandbox } from './s3/S3Sandbox';
+import { seedWorld } from './world/seedWorld';
 
 /**
  * `sandbox start [--port N] [--dir DIR]`: runs the sandbox cluster until SIGINT/SIGTERM and
@@ -10,7 +13,9 @@ import { Sandbox } from './Sandbox';
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command !== 'start') {
-    console.error('usage: sandbox start [--port 6443] [--dir .sandbox]');
+    console.error(
+      'usage: sandbox start [--port 6443] [--s3-port 4566] [--dir .sandbox] [--no-world]',
+    );
     process.exit(2);
   }
   const option = (name: string, fallback: string) => {
@@ -24,18 +29,61 @@ async function main(argv: string[]): Promise<void> {
     );
     process.exit(2);
   }
+  // The sandbox runs from the source tree: scripts/env.sh exports the repository root.
+  const repoRoot =
+    process.env.PG_BACKUP_ROOT ?? path.resolve(process.cwd(), '../..');
+  if (!fs.existsSync(path.join(repoRoot, 'deploy/kubernetes'))) {
+    console.error(
+      `sandbox: ${repoRoot} is not the pg-backup repository root; set PG_BACKUP_ROOT`,
+    );
+    process.exit(2);
+  }
   const dir = path.resolve(option('dir', '.sandbox'));
   fs.mkdirSync(dir, { recursive: true });
   const sandbox = await Sandbox.start({
     port,
     rootDir: dir,
     namespaces: ['qawave', 'orders', 'analytics'],
+    images: [backupAgentImage(repoRoot)],
   });
   const kubeconfig = sandbox.writeKubeconfig();
+  const s3 = await S3Sandbox.start({
+    port: Number(option('s3-port', '4566')),
+    logFile: path.join(dir, 's3.log'),
+  });
+  console.log(`sandbox: S3 on ${s3.endpoint}`);
+  fs.writeFileSync(
+    path.join(dir, 'endpoints.json'),
+    JSON.stringify(
+      {
+        kubernetes: sandbox.url,
+        kubeconfig,
+        s3: s3.endpoint,
+        s3Region: s3.region,
+      },
+      null,
+      2,
+    ),
+  );
+  if (!rest.includes('--no-world')) {
+    const began = Date.now();
+    await seedWorld({
+      sandbox,
+      s3,
+      repoRoot: repoRoot,
+      cacheDir: path.join(dir, 'cache'),
+      log: line => console.log(`sandbox: ${line}`),
+    });
+    console.log(
+      `sandbox: world seeded in ${((Date.now() - began) / 1000).toFixed(1)}s`,
+    );
+  }
+  fs.writeFileSync(path.join(dir, 'ready'), new Date().toISOString());
   console.log(
     `sandbox: Kubernetes API on ${sandbox.url}; kubeconfig ${kubeconfig}`,
   );
   const stop = async () => {
+    await s3.stop();
     await sandbox.stop();
     process.exit(0);
   };

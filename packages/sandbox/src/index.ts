@@ -16,3 +16,4 @@ export { S3Sandbox } from './s3/S3Sandbox';
 export type { S3SandboxOptions } from './s3/S3Sandbox';
 export { seedBucket } from './s3/seedBuckets';
 export type { BucketSeed, ObjectSeed } from './s3/seedBuckets';
+export { backupAgentImage, BACKUP_AGENT_IMAGE } from './pods/backupAgentImage';

@@ -1,0 +1,165 @@
+import {
+  AgentError,
+  ExitCode,
+  failed,
+  refused,
+  toAgentError,
+} from './AgentError';
+import { AgentLog, LineSink, createAgentLog } from './AgentLog';
+import {
+  AGENT_COMMANDS,
+  AgentCommand,
+  Environment,
+  readAgentConfig,
+} from './config';
+import { restoreFromS3 } from './restoreFromS3';
+import { runBackup } from './runBackup';
+import { createS3Client } from './s3Access';
+import { writeTerminationMessage } from './terminationMessage';
+import { formatTerminationMessage, verifyDatabase } from './verifyDatabase';
+
+/** Where the CLI writes and which signals it listens to; tests pass their own. */
+export interface AgentIo {
+  stdout: LineSink;
+  stderr: LineSink;
+  /** Registers a handler for SIGTERM/SIGINT; returns its removal. */
+  onSignal(handler: (signal: NodeJS.Signals) => void): () => void;
+}
+
+const processIo: AgentIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  onSignal(handler) {
+    process.on('SIGTERM', handler);
+    process.on('SIGINT', handler);
+    return () => {
+      process.off('SIGTERM', handler);
+      process.off('SIGINT', handler);
+    };
+  },
+};
+
+const SECRET_VARIABLES = [
+  'PGPASSWORD',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+];
+
+const USAGE = `usage: backup-agent <${AGENT_COMMANDS.join(
+  ' | ',
+)}> (configured by environment variables; see README.md)`;
+
+function isCommand(value: string | undefined): value is AgentCommand {
+  return (AGENT_COMMANDS as readonly string[]).includes(value ?? '');
+}
+
+/**
+ * Runs one agent command and returns its exit code: 0 done, 1 an operation or check failed,
+ * 2 refused because of bad input. Never throws; prints one clear `error:` line on failure.
+ */
+export async function runAgent(
+  argv: string[],
+  env: Environment,
+  io: AgentIo = processIo,
+): Promise<number> {
+  // until the configuration is read, redact the secrets given directly in the environment
+  let log: AgentLog = createAgentLog(
+    SECRET_VARIABLES.map(name => env[name]).filter((v): v is string => !!v),
+    io.stdout,
+    io.stderr,
+  );
+  const [command, ...rest] = argv;
+  if (!isCommand(command) || rest.length > 0) {
+    log.error(
+      command === undefined
+        ? `no command given; ${USAGE}`
+        : `unknown command "${argv.join(' ')}"; ${USAGE}`,
+    );
+    return ExitCode.Refused;
+  }
+
+  const controller = new AbortController();
+  const removeSignalHandler = io.onSignal(signal => {
+    if (controller.signal.aborted) return;
+    log.error(`${command}: received ${signal}, stopping`);
+    controller.abort(
+      failed(`${command} interrupted by ${signal}; nothing was completed`),
+    );
+  });
+  let terminationPath = env.TERMINATION_MESSAGE_PATH || '/dev/termination-log';
+  try {
+    const config = readAgentConfig(command, env);
+    terminationPath = config.terminationMessagePath;
+    log = createAgentLog(config.secrets, io.stdout, io.stderr);
+    const s3Client = createS3Client(config.s3);
+    const context = { s3Client, log, signal: controller.signal };
+    try {
+      switch (command) {
+        case 'backup':
+        case 'checkpoint': {
+          const manifest = await runBackup(config, command, context);
+          writeTerminationMessage(
+            terminationPath,
+            JSON.stringify({
+              key: manifest.key,
+              sizeBytes: manifest.sizeBytes,
+              sha256: manifest.sha256,
+              durationMs: manifest.durationMs,
+            }),
+          );
+          return ExitCode.Ok;
+        }
+        case 'restore': {
+          const result = await restoreFromS3(config, context);
+          writeTerminationMessage(
+            terminationPath,
+            JSON.stringify({
+              key: result.key,
+              targetDatabase: result.targetDatabase,
+              overwritten: result.overwritten,
+              durationMs: result.durationMs,
+            }),
+          );
+          return ExitCode.Ok;
+        }
+        case 'verify': {
+          const report = await verifyDatabase(config, context);
+          log.info(
+            `verify: ${report.passed ? 'PASSED' : 'FAILED'}: ${
+              report.checks.filter(c => !c.passed).length
+            } of ${report.checks.length} checks failed`,
+          );
+          log.info(JSON.stringify(report));
+          writeTerminationMessage(
+            terminationPath,
+            formatTerminationMessage(report),
+          );
+          return report.passed ? ExitCode.Ok : ExitCode.Failed;
+        }
+        default:
+          throw refused(USAGE);
+      }
+    } finally {
+      s3Client.destroy();
+    }
+  } catch (e) {
+    const error: AgentError = controller.signal.aborted
+      ? (controller.signal.reason as AgentError)
+      : toAgentError(e, command);
+    log.error(error.message);
+    writeTerminationMessage(
+      terminationPath,
+      `${command} failed: ${error.message}`,
+    );
+    return error.exitCode;
+  } finally {
+    removeSignalHandler();
+  }
+}
+
+if (require.main === module) {
+  runAgent(process.argv.slice(2), process.env).then(code => {
+    process.exit(code);
+  });
+}

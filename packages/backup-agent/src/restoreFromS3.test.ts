@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3Sandbox, seedBucket } from '@internal/sandbox';
+import type { AgentLog } from './AgentLog';
+import {
+  databaseExists,
+  uniqueDatabaseName,
+} from './__testUtils__/testEnvironment';
+import { readAgentConfig } from './config';
+import type { BackupManifest } from './manifest';
+import { defaultTargetDatabase, restoreFromS3 } from './restoreFromS3';
+
+jest.setTimeout(30_000);
+
+const log: AgentLog = { info: () => {}, warn: () => {}, error: () => {} };
+
+describe('defaultTargetDatabase', () => {
+  it('is <db>_restore_YYYYMMDDHHMMSS in UTC', () => {
+    expect(
+      defaultTargetDatabase('qawave', new Date('2026-01-30T02:03:04.567Z')),
+    ).toBe('qawave_restore_20260130020304');
+  });
+});
+
+describe('restoreFromS3', () => {
+  let sandbox: S3Sandbox;
+  let s3Client: S3Client;
+
+  beforeAll(async () => {
+    sandbox = await S3Sandbox.start();
+    s3Client = new S3Client(sandbox.clientConfig());
+  });
+
+  afterAll(async () => {
+    s3Client?.destroy();
+    await sandbox?.stop();
+  });
+
+  it('refuses an archive pg_restore cannot read even when its checksum matches, target untouched', async () => {
+    const key = 'postgresql/daily/junk_20260130_020000.dump';
+    const body = Buffer.from('this is not a pg_dump archive');
+    const manifest: Partial<BackupManifest> = {
+      formatVersion: 1,
+      key,
+      database: 'junk',
+      sizeBytes: body.length,
+      sha256: createHash('sha256').update(body).digest('hex'),
+      tableCount: 0,
+      rowCounts: {},
+      flywayVersion: null,
+    };
+    await seedBucket(s3Client, {
+      bucket: 'restore-test',
+      objects: [
+        { key, body },
+        { key: `${key}.manifest.json`, body: JSON.stringify(manifest) },
+      ],
+    });
+    const target = uniqueDatabaseName('junk');
+    const config = readAgentConfig('restore', {
+      PGHOST: '127.0.0.1',
+      S3_BUCKET: 'restore-test',
+      S3_PREFIX: 'postgresql/daily/',
+      S3_ENDPOINT: sandbox.endpoint,
+      BACKUP_FILE: 'junk_20260130_020000.dump',
+      TARGET_DATABASE: target,
+    });
+    await expect(
+      restoreFromS3(config, {
+        s3Client,
+        log,
+        signal: new AbortController().signal,
+      }),
+    ).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining(
+        'pg_restore --list cannot read the archive',
+      ),
+    });
+    expect(await databaseExists(target)).toBe(false);
+  });
+});

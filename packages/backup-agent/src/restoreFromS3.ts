@@ -1,0 +1,273 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { checkDatabaseName } from '@internal/plugin-pg-backup-common';
+import type { Client } from 'pg';
+import { AgentError, failed, refused, toAgentError } from './AgentError';
+import type { AgentConfig, PostgresConfig } from './config';
+import { BackupManifest, readManifest } from './manifest';
+import {
+  MAINTENANCE_DATABASE,
+  connectPostgres,
+  describePostgresError,
+  pgToolEnvironment,
+} from './postgresAccess';
+import { describeExit, errorLine, runPgTool } from './pgTools';
+import type { RunContext } from './runBackup';
+import { describeS3Error, isNotFound } from './s3Access';
+
+/** The result of a restore. */
+export interface RestoreResult {
+  key: string;
+  targetDatabase: string;
+  manifest: BackupManifest;
+  /** Whether an existing database was replaced. */
+  overwritten: boolean;
+  durationMs: number;
+}
+
+/** `<db>_restore_YYYYMMDDHHMMSS` (UTC), the default restore target. */
+export function defaultTargetDatabase(database: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `${database}_restore_${stamp}`;
+}
+
+async function databaseExists(admin: Client, name: string): Promise<boolean> {
+  const result = await admin.query(
+    'SELECT 1 FROM pg_database WHERE datname = $1',
+    [name],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
+function refuseExisting(name: string): AgentError {
+  return refused(
+    `target database "${name}" already exists; set RESTORE_OVERWRITE=true to replace it, or choose another TARGET_DATABASE`,
+  );
+}
+
+/** Downloads an object to a file while hashing it; returns size and hex SHA-256. */
+async function downloadWithHash(
+  context: RunContext,
+  config: AgentConfig,
+  key: string,
+  file: string,
+): Promise<{ sizeBytes: number; sha256: string }> {
+  const { s3 } = config;
+  let body: Readable;
+  try {
+    const object = await context.s3Client.send(
+      new GetObjectCommand({ Bucket: s3.bucket, Key: key }),
+      { abortSignal: context.signal },
+    );
+    body = object.Body as Readable;
+  } catch (e) {
+    if (isNotFound(e)) {
+      throw refused(
+        `s3://${s3.bucket}/${key} has a manifest but no dump object; check BACKUP_FILE`,
+      );
+    }
+    throw describeS3Error(e, s3, 'downloading the dump', key);
+  }
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  const hasher = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      sizeBytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(body, hasher, fs.createWriteStream(file, { mode: 0o600 }), {
+      signal: context.signal,
+    });
+  } catch (e) {
+    if (context.signal.aborted && context.signal.reason instanceof AgentError) {
+      throw context.signal.reason;
+    }
+    throw toAgentError(e, `downloading s3://${s3.bucket}/${key} to ${file}`);
+  }
+  return { sizeBytes, sha256: hash.digest('hex') };
+}
+
+async function dropDatabase(admin: Client, name: string): Promise<void> {
+  await admin.query(
+    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+    [name],
+  );
+  await admin.query(
+    `DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`,
+  );
+}
+
+/**
+ * The `restore` command. Refuses (exit 2), leaving the target untouched, unless: the key is valid,
+ * its manifest exists, the downloaded bytes match the manifest's size and SHA-256, and
+ * `pg_restore --list` can read the archive. Then creates the target (or, with
+ * RESTORE_OVERWRITE=true, terminates its connections, drops and recreates it) and runs a
+ * parallel `pg_restore` from the temporary file, which is always deleted afterwards.
+ */
+export async function restoreFromS3(
+  config: AgentConfig,
+  context: RunContext,
+): Promise<RestoreResult> {
+  const { s3Client, log, signal } = context;
+  const now = context.now ?? (() => new Date());
+  const started = now();
+  const key = config.backupKey as string;
+  const { s3, postgres } = config;
+
+  const manifest = await readManifest(s3Client, s3, key);
+  const target =
+    config.targetDatabase ??
+    defaultTargetDatabase(postgres.database ?? manifest.database, started);
+  const targetProblem = checkDatabaseName(target);
+  if (targetProblem) {
+    throw refused(
+      `default target from PGDATABASE: ${targetProblem}; set TARGET_DATABASE`,
+    );
+  }
+  log.info(
+    `restore: s3://${s3.bucket}/${key} (${manifest.sizeBytes} bytes, ${manifest.tableCount} tables, taken ${manifest.startedAt}) -> database "${target}"`,
+  );
+
+  const admin = await connectPostgres(
+    postgres,
+    MAINTENANCE_DATABASE,
+    'the maintenance database',
+  );
+  const pgEnv = pgToolEnvironment(postgres);
+  let workDir: string | undefined;
+  try {
+    // fail fast, before a long download; checked again right before touching the target
+    if (!config.restoreOverwrite && (await databaseExists(admin, target))) {
+      throw refuseExisting(target);
+    }
+    try {
+      workDir = await fs.promises.mkdtemp(
+        path.join(config.workDir, 'backup-agent-restore-'),
+      );
+    } catch (e) {
+      throw toAgentError(
+        e,
+        `creating a work directory in ${config.workDir} (RESTORE_WORK_DIR)`,
+      );
+    }
+    const file = path.join(workDir, path.basename(key));
+    const downloaded = await downloadWithHash(context, config, key, file);
+    log.info(
+      `restore: downloaded ${downloaded.sizeBytes} bytes, sha256 ${downloaded.sha256}`,
+    );
+    if (
+      downloaded.sha256 !== manifest.sha256 ||
+      downloaded.sizeBytes !== manifest.sizeBytes
+    ) {
+      throw refused(
+        `refusing to restore s3://${s3.bucket}/${key}: it has ${downloaded.sizeBytes} bytes with sha256 ${downloaded.sha256}, but its manifest says ${manifest.sizeBytes} bytes with sha256 ${manifest.sha256}; the object is corrupt or was replaced. Database "${target}" was not touched`,
+      );
+    }
+    log.info('restore: checksum matches the manifest');
+
+    const listing = await runPgTool('pg_restore', ['--list', file], {
+      env: pgEnv,
+      signal,
+    });
+    if (listing.exitCode !== 0) {
+      throw refused(
+        `refusing to restore: pg_restore --list cannot read the archive (${describeExit(
+          listing,
+        )}): ${errorLine(listing.stderrTail)}`,
+      );
+    }
+    log.info('restore: pg_restore --list reads the archive');
+    signal.throwIfAborted();
+
+    const exists = await databaseExists(admin, target);
+    if (exists && !config.restoreOverwrite) throw refuseExisting(target);
+    if (exists) {
+      log.info(
+        `restore: RESTORE_OVERWRITE=true: terminating connections to "${target}" and dropping it`,
+      );
+      await dropDatabase(admin, target);
+    }
+    await admin.query(
+      `CREATE DATABASE ${admin.escapeIdentifier(target)} TEMPLATE template0`,
+    );
+    log.info(
+      `restore: created database "${target}"; pg_restore -j ${config.restoreJobs} started`,
+    );
+
+    const restoreStarted = Date.now();
+    let restored;
+    try {
+      restored = await runPgTool(
+        'pg_restore',
+        [
+          '--no-owner',
+          '--exit-on-error',
+          '-j',
+          String(config.restoreJobs),
+          '-d',
+          target,
+          file,
+        ],
+        {
+          env: pgEnv,
+          signal,
+          onStderrLine: line => log.warn(`pg_restore: ${line}`),
+        },
+      );
+    } catch (e) {
+      restored = undefined;
+      if (!exists) await dropDatabase(admin, target).catch(() => {});
+      throw e;
+    }
+    if (restored.exitCode !== 0) {
+      const reason =
+        signal.aborted && signal.reason instanceof Error
+          ? signal.reason.message
+          : `${describeExit(restored)}: ${errorLine(restored.stderrTail)}`;
+      if (!exists) {
+        await dropDatabase(admin, target).catch(() => {});
+        throw failed(
+          `pg_restore into "${target}" failed (${reason}); dropped the half-restored new database`,
+        );
+      }
+      throw failed(
+        `pg_restore into "${target}" failed (${reason}); the database was replaced (RESTORE_OVERWRITE=true) and is incomplete: restore again`,
+      );
+    }
+    const durationMs = now().getTime() - started.getTime();
+    log.info(
+      `restore: complete: "${target}" restored from ${key} in ${durationMs} ms (pg_restore ${
+        Date.now() - restoreStarted
+      } ms)`,
+    );
+    return {
+      key,
+      targetDatabase: target,
+      manifest,
+      overwritten: exists,
+      durationMs,
+    };
+  } catch (e) {
+    throw describeRestoreError(e, postgres, target);
+  } finally {
+    await admin.end().catch(() => {});
+    if (workDir)
+      await fs.promises.rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function describeRestoreError(
+  e: unknown,
+  postgres: PostgresConfig,
+  target: string,
+) {
+  if (e instanceof AgentError) return e;
+  return describePostgresError(e, postgres, target, 'TARGET_DATABASE');
+}
