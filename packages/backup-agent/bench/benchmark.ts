@@ -1,0 +1,236 @@
+/* eslint-disable no-console */
+// Backup agent benchmark (not a test): for each database size, compares the agent with
+// pg_dump/pg_restore on local files and with the seed's own pipeline (pg_dump | aws s3 cp -),
+// against the sandbox S3 (moto) on this machine. Run: bash scripts/benchmark-backup.sh [MB ...]
+import { execFile, spawn } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { promisify } from 'util';
+import {
+  CreateBucketCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { S3Sandbox } from '@internal/sandbox';
+
+const run = promisify(execFile);
+const agentCli = path.resolve(__dirname, '../src/cli.ts');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-backup-bench-'));
+
+const psql = (db: string, sql: string) =>
+  run('psql', [
+    '-h',
+    '127.0.0.1',
+    '-U',
+    'postgres',
+    '-d',
+    db,
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-qtAc',
+    sql,
+  ]).then(r => r.stdout.trim());
+
+/** Runs a command under /usr/bin/time; returns wall seconds and peak RSS (KiB) of the process tree's largest member. */
+function timed(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ seconds: number; maxRssKiB: number }> {
+  return new Promise((resolve, reject) => {
+    const stats = path.join(work, 'time.txt');
+    const child = spawn(
+      '/usr/bin/time',
+      ['-f', '%e %M', '-o', stats, command, ...args],
+      { env, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', c => (stderr += c));
+    child.on('close', code => {
+      if (code !== 0)
+        return reject(
+          new Error(
+            `${command} ${args.join(' ')} failed (${code}): ${stderr.slice(
+              -2000,
+            )}`,
+          ),
+        );
+      const [seconds, rss] = fs
+        .readFileSync(stats, 'utf8')
+        .trim()
+        .split('\n')
+        .pop()!
+        .split(' ')
+        .map(Number);
+      return resolve({ seconds, maxRssKiB: rss });
+    });
+  });
+}
+
+async function makeDatabase(name: string, megabytes: number): Promise<number> {
+  await psql('postgres', `DROP DATABASE IF EXISTS ${name}`);
+  await psql('postgres', `CREATE DATABASE ${name}`);
+  await psql(
+    name,
+    'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz, kind text, payload text)',
+  );
+  let id = 0;
+  const batch = 250_000;
+  while (
+    Number(await psql(name, 'SELECT pg_database_size(current_database())')) <
+    megabytes * 1024 * 1024
+  ) {
+    await psql(
+      name,
+      `INSERT INTO events SELECT g, now() - g * interval '1 second', (ARRAY['run','result','log'])[1 + g % 3], md5(g::text) || ' ' || md5(random()::text) || ' ' || md5(random()::text) || repeat(' step passed', 1 + g % 5) FROM generate_series(${
+        id + 1
+      }, ${id + batch}) g`,
+    );
+    id += batch;
+  }
+  await psql(name, 'VACUUM ANALYZE events');
+  return Number(
+    await psql(name, 'SELECT pg_database_size(current_database())'),
+  );
+}
+
+async function main(): Promise<void> {
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter(n => n > 0);
+  const s3 = await S3Sandbox.start({ logFile: path.join(work, 's3.log') });
+  const client = new S3Client(s3.clientConfig());
+  await client.send(new CreateBucketCommand({ Bucket: 'bench' }));
+  const awsEnv = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    AWS_DEFAULT_REGION: s3.region,
+    AWS_REGION: s3.region,
+  };
+  const rows: string[] = [];
+  try {
+    for (const mb of sizes.length ? sizes : [100, 1024]) {
+      const db = `bench_${mb}mb`;
+      console.error(`benchmark: generating ${db} (${mb} MB)`);
+      const bytes = await makeDatabase(db, mb);
+      const agentEnv = {
+        ...awsEnv,
+        PGHOST: '127.0.0.1',
+        PGUSER: 'postgres',
+        PGDATABASE: db,
+        S3_BUCKET: 'bench',
+        S3_PREFIX: `agent-${mb}/`,
+        S3_ENDPOINT: s3.endpoint,
+        TERMINATION_MESSAGE_PATH: path.join(work, 'term'),
+      };
+      const file = path.join(work, `${db}.dump`);
+
+      console.error('benchmark: pg_dump -Fc > local file');
+      const pgDump = await timed('pg_dump', [
+        '-Fc',
+        '-h',
+        '127.0.0.1',
+        '-U',
+        'postgres',
+        '-d',
+        db,
+        '-f',
+        file,
+      ]);
+      const dumpBytes = fs.statSync(file).size;
+      console.error('benchmark: agent backup');
+      const agentBackup = await timed(
+        process.execPath,
+        ['-r', 'sucrase/register/ts', agentCli, 'backup'],
+        agentEnv,
+      );
+      console.error('benchmark: pg_dump -Fc | aws s3 cp -');
+      const peer = await timed(
+        'bash',
+        [
+          '-c',
+          `pg_dump -Fc -h 127.0.0.1 -U postgres -d ${db} | aws --endpoint-url ${s3.endpoint} s3 cp - s3://bench/peer-${mb}/${db}.dump`,
+        ],
+        awsEnv,
+      );
+
+      const key = (
+        await client.send(
+          new ListObjectsV2Command({ Bucket: 'bench', Prefix: `agent-${mb}/` }),
+        )
+      )
+        .Contents!.map(o => o.Key!)
+        .find(k => k.endsWith('.dump'))!;
+      console.error('benchmark: pg_restore -j 2 from local file');
+      await psql('postgres', `DROP DATABASE IF EXISTS ${db}_pgrestore`);
+      await psql('postgres', `CREATE DATABASE ${db}_pgrestore`);
+      const pgRestore = await timed('pg_restore', [
+        '--no-owner',
+        '--exit-on-error',
+        '-j',
+        '2',
+        '-h',
+        '127.0.0.1',
+        '-U',
+        'postgres',
+        '-d',
+        `${db}_pgrestore`,
+        file,
+      ]);
+      console.error('benchmark: agent restore');
+      await psql('postgres', `DROP DATABASE IF EXISTS ${db}_agent`);
+      const agentRestore = await timed(
+        process.execPath,
+        ['-r', 'sucrase/register/ts', agentCli, 'restore'],
+        {
+          ...agentEnv,
+          BACKUP_FILE: key,
+          TARGET_DATABASE: `${db}_agent`,
+          RESTORE_JOBS: '2',
+          RESTORE_WORK_DIR: work,
+        },
+      );
+
+      const mib = (n: number) => (n / 1024 / 1024).toFixed(0);
+      rows.push(
+        `| ${mib(bytes)} MiB db, ${mib(
+          dumpBytes,
+        )} MiB dump | backup: pg_dump to file ${pgDump.seconds.toFixed(
+          1,
+        )} s · agent to S3 ${agentBackup.seconds.toFixed(1)} s (**${(
+          pgDump.seconds / agentBackup.seconds
+        ).toFixed(2)}×**) · pg_dump \\| aws s3 cp ${peer.seconds.toFixed(
+          1,
+        )} s | restore: pg_restore -j2 ${pgRestore.seconds.toFixed(
+          1,
+        )} s · agent ${agentRestore.seconds.toFixed(1)} s (**${(
+          pgRestore.seconds / agentRestore.seconds
+        ).toFixed(2)}×**) | agent peak RSS: backup ${(
+          agentBackup.maxRssKiB / 1024
+        ).toFixed(0)} MiB, restore ${(agentRestore.maxRssKiB / 1024).toFixed(
+          0,
+        )} MiB |`,
+      );
+      for (const suffix of ['', '_pgrestore', '_agent'])
+        await psql('postgres', `DROP DATABASE IF EXISTS ${db}${suffix}`);
+      fs.rmSync(file, { force: true });
+    }
+  } finally {
+    await s3.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const table = [
+    '| size | backup (throughput vs pg_dump) | restore (vs pg_restore) | memory |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+  console.log(table);
+}
+
+main().catch(error => {
+  console.error(`benchmark: ${error.message}`);
+  process.exit(1);
+});
