@@ -259,6 +259,60 @@ describe('backup agent CLI (real PostgreSQL, real S3 sandbox)', () => {
     expect(uploads.Uploads ?? []).toEqual([]);
   });
 
+  it('leaves the existing database intact when a restore over it is interrupted', async () => {
+    const big = uniqueDatabaseName('bigsrc');
+    databases.push(big);
+    await sql(`CREATE DATABASE "${big}"`);
+    await sql(
+      `CREATE TABLE payload (id int primary key, body text);
+       INSERT INTO payload SELECT g, repeat(md5(random()::text), 8) FROM generate_series(1, 200000) g;`,
+      big,
+    );
+    const backup = await agent(['backup'], {
+      PGDATABASE: big,
+      S3_PREFIX: 'postgresql/big/',
+    });
+    expect(backup.code).toBe(0);
+    const key = (await keys('postgresql/big/')).find(k => k.endsWith('.dump'))!;
+    const before = await sql(
+      "SELECT to_regclass('payload') IS NOT NULL AS payload, to_regclass('marker') IS NOT NULL AS marker",
+      restored,
+    );
+
+    let signalled = false;
+    const run = await agent(
+      ['restore'],
+      {
+        BACKUP_FILE: key.split('/').pop()!,
+        TARGET_DATABASE: restored,
+        RESTORE_OVERWRITE: 'true',
+        S3_PREFIX: 'postgresql/big/',
+      },
+      (out, child) => {
+        if (!signalled && out.includes('pg_restore -j')) {
+          signalled = true;
+          child.kill('SIGTERM');
+        }
+      },
+    );
+    expect(signalled).toBe(true);
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).not.toContain('complete:');
+    // The target is exactly as it was, and no staging database is left behind.
+    expect(
+      await sql(
+        "SELECT to_regclass('payload') IS NOT NULL AS payload, to_regclass('marker') IS NOT NULL AS marker",
+        restored,
+      ),
+    ).toEqual(before);
+    expect(before).toEqual([{ payload: false, marker: false }]);
+    expect(
+      await sql(
+        "SELECT datname FROM pg_database WHERE datname LIKE '%\\_\\_restoring\\_%' OR datname LIKE '%\\_\\_replaced\\_%'",
+      ),
+    ).toEqual([]);
+  });
+
   it('refuses missing variables and a bad BACKUP_FILE with exit 2, naming them', async () => {
     const missing = await agent(['backup'], { PGDATABASE: '', S3_BUCKET: '' });
     expect(missing.code).toBe(2);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -94,6 +95,63 @@ async function downloadWithHash(
   return { sizeBytes, sha256: hash.digest('hex') };
 }
 
+/**
+ * Renames the restored staging database to the target. With overwrite, the current target is
+ * renamed aside first (its connections terminated), then dropped once the swap succeeded; if the
+ * second rename fails, the original is renamed back.
+ */
+async function swapIn(
+  admin: Client,
+  staging: string,
+  target: string,
+  suffix: string,
+  overwrite: boolean,
+  log: RunContext['log'],
+): Promise<boolean> {
+  const id = (name: string) => admin.escapeIdentifier(name);
+  const exists = await databaseExists(admin, target);
+  if (exists && !overwrite) {
+    await dropDatabase(admin, staging).catch(() => {});
+    throw refuseExisting(target);
+  }
+  if (!exists) {
+    await admin.query(`ALTER DATABASE ${id(staging)} RENAME TO ${id(target)}`);
+    return false;
+  }
+  const aside = `${target.slice(0, 40)}__replaced_${suffix}`;
+  log.info(
+    `restore: RESTORE_OVERWRITE=true: terminating connections to "${target}" and swapping in the restored copy`,
+  );
+  await admin.query(
+    `ALTER DATABASE ${id(target)} WITH ALLOW_CONNECTIONS false`,
+  );
+  try {
+    await admin.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [target],
+    );
+    await admin.query(`ALTER DATABASE ${id(target)} RENAME TO ${id(aside)}`);
+  } catch (e) {
+    await admin.query(
+      `ALTER DATABASE ${id(target)} WITH ALLOW_CONNECTIONS true`,
+    );
+    await dropDatabase(admin, staging).catch(() => {});
+    throw e;
+  }
+  try {
+    await admin.query(`ALTER DATABASE ${id(staging)} RENAME TO ${id(target)}`);
+  } catch (e) {
+    await admin.query(`ALTER DATABASE ${id(aside)} RENAME TO ${id(target)}`);
+    await admin.query(
+      `ALTER DATABASE ${id(target)} WITH ALLOW_CONNECTIONS true`,
+    );
+    await dropDatabase(admin, staging).catch(() => {});
+    throw e;
+  }
+  await dropDatabase(admin, aside);
+  return true;
+}
+
 async function dropDatabase(admin: Client, name: string): Promise<void> {
   await admin.query(
     'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
@@ -107,9 +165,9 @@ async function dropDatabase(admin: Client, name: string): Promise<void> {
 /**
  * The `restore` command. Refuses (exit 2), leaving the target untouched, unless: the key is valid,
  * its manifest exists, the downloaded bytes match the manifest's size and SHA-256, and
- * `pg_restore --list` can read the archive. Then creates the target (or, with
- * RESTORE_OVERWRITE=true, terminates its connections, drops and recreates it) and runs a
- * parallel `pg_restore` from the temporary file, which is always deleted afterwards.
+ * `pg_restore --list` can read the archive. Then runs a parallel `pg_restore` from the temporary
+ * file (always deleted afterwards) into a staging database, and renames that to the target only
+ * when it succeeded (with RESTORE_OVERWRITE=true the old target is swapped out and dropped).
  */
 export async function restoreFromS3(
   config: AgentConfig,
@@ -186,19 +244,18 @@ export async function restoreFromS3(
     log.info('restore: pg_restore --list reads the archive');
     signal.throwIfAborted();
 
-    const exists = await databaseExists(admin, target);
-    if (exists && !config.restoreOverwrite) throw refuseExisting(target);
-    if (exists) {
-      log.info(
-        `restore: RESTORE_OVERWRITE=true: terminating connections to "${target}" and dropping it`,
-      );
-      await dropDatabase(admin, target);
+    if (!config.restoreOverwrite && (await databaseExists(admin, target))) {
+      throw refuseExisting(target);
     }
+    // Restore into a staging database and swap it in only once pg_restore has succeeded: a failed
+    // or interrupted restore never leaves the target missing or half-restored.
+    const suffix = randomBytes(4).toString('hex');
+    const staging = `${target.slice(0, 40)}__restoring_${suffix}`;
     await admin.query(
-      `CREATE DATABASE ${admin.escapeIdentifier(target)} TEMPLATE template0`,
+      `CREATE DATABASE ${admin.escapeIdentifier(staging)} TEMPLATE template0`,
     );
     log.info(
-      `restore: created database "${target}"; pg_restore -j ${config.restoreJobs} started`,
+      `restore: created staging database "${staging}"; pg_restore -j ${config.restoreJobs} started`,
     );
 
     const restoreStarted = Date.now();
@@ -212,7 +269,7 @@ export async function restoreFromS3(
           '-j',
           String(config.restoreJobs),
           '-d',
-          target,
+          staging,
           file,
         ],
         {
@@ -222,8 +279,7 @@ export async function restoreFromS3(
         },
       );
     } catch (e) {
-      restored = undefined;
-      if (!exists) await dropDatabase(admin, target).catch(() => {});
+      await dropDatabase(admin, staging).catch(() => {});
       throw e;
     }
     if (restored.exitCode !== 0) {
@@ -231,16 +287,19 @@ export async function restoreFromS3(
         signal.aborted && signal.reason instanceof Error
           ? signal.reason.message
           : `${describeExit(restored)}: ${errorLine(restored.stderrTail)}`;
-      if (!exists) {
-        await dropDatabase(admin, target).catch(() => {});
-        throw failed(
-          `pg_restore into "${target}" failed (${reason}); dropped the half-restored new database`,
-        );
-      }
+      await dropDatabase(admin, staging).catch(() => {});
       throw failed(
-        `pg_restore into "${target}" failed (${reason}); the database was replaced (RESTORE_OVERWRITE=true) and is incomplete: restore again`,
+        `pg_restore failed (${reason}); dropped the staging database, "${target}" was not touched`,
       );
     }
+    const exists = await swapIn(
+      admin,
+      staging,
+      target,
+      suffix,
+      config.restoreOverwrite,
+      log,
+    );
     const durationMs = now().getTime() - started.getTime();
     log.info(
       `restore: complete: "${target}" restored from ${key} in ${durationMs} ms (pg_restore ${
