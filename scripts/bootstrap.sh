@@ -30,12 +30,13 @@ if [ "$(node "$PG_BACKUP_TOOLS/yarn/bin/yarn.js" --version 2>/dev/null)" != "$YA
 fi
 
 # Host tools the sandbox and the tests use: bubblewrap (pod isolation), openssl (the sandbox API
-# server's certificate), kubectl (an independent client), the PostgreSQL client programs.
+# server's certificate), kubectl and the AWS CLI (independent clients), the PostgreSQL client programs.
 missing=()
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v pg_dump >/dev/null || missing+=(postgresql-client)
 command -v kubectl >/dev/null || missing+=(kubectl)
+command -v aws >/dev/null || missing+=(awscli)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "bootstrap: installing ${missing[*]} from Debian's packages"
@@ -48,6 +49,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "bootstrap: missing host tools: ${missing[*]} (install them with your package manager)" >&2
     exit 1
   fi
+fi
+
+# Sandbox S3 is moto's server mode (Python), preinstalled on this kind of machine.
+if ! command -v moto_server >/dev/null; then
+  echo 'bootstrap: moto_server not found: install it with pip install "moto[server]"' >&2
+  exit 1
 fi
 
 cd "$PG_BACKUP_ROOT"
