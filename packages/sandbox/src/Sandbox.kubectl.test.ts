@@ -3,37 +3,13 @@ import fs from 'fs';
 import path from 'path';
 import { promisify } from 'util';
 import { Sandbox } from './Sandbox';
-import { backupCronJob, waitFor } from './__testUtils__/helpers';
+import { backupCronJob, waitFor, kubectl } from './__testUtils__/helpers';
 
 jest.setTimeout(90_000);
 
 const run = promisify(execFile);
 const NS = 'qawave';
 const DB = `sandbox_kubectl_${process.pid}`;
-
-/** Runs the real kubectl against the sandbox. */
-async function kubectl(
-  kubeconfig: string,
-  ...args: string[]
-): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(
-      'kubectl',
-      ['--kubeconfig', kubeconfig, ...args],
-      {
-        env: { ...process.env, HOME: path.dirname(kubeconfig) },
-        timeout: 60_000,
-      },
-    );
-    return { stdout, stderr, code: 0 };
-  } catch (error: any) {
-    return {
-      stdout: error.stdout ?? '',
-      stderr: error.stderr ?? String(error),
-      code: error.code ?? 1,
-    };
-  }
-}
 
 describe('sandbox through the real kubectl, with the seed README commands', () => {
   let sandbox: Sandbox;

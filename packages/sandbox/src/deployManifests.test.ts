@@ -1,7 +1,5 @@
-import { execFile } from 'child_process';
 import fs from 'fs';
 import path from 'path';
-import { promisify } from 'util';
 import { parseAllDocuments } from 'yaml';
 import {
   GetBucketLifecycleConfigurationCommand,
@@ -11,34 +9,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { Sandbox } from './Sandbox';
 import { S3Sandbox } from './s3/S3Sandbox';
-import { waitFor } from './__testUtils__/helpers';
+import { waitFor, kubectl } from './__testUtils__/helpers';
 
 jest.setTimeout(60_000);
 
-const run = promisify(execFile);
 const deployDir = path.resolve(
   __dirname,
   '../../../deploy/kubernetes/postgresql-backup',
 );
-
-async function kubectl(kubeconfig: string, ...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(
-      'kubectl',
-      ['--kubeconfig', kubeconfig, ...args],
-      {
-        env: { ...process.env, HOME: path.dirname(kubeconfig) },
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error: any) {
-    return {
-      code: error.code ?? 1,
-      stdout: error.stdout ?? '',
-      stderr: error.stderr ?? String(error),
-    };
-  }
-}
 
 describe('deploy/kubernetes/postgresql-backup', () => {
   let sandbox: Sandbox;

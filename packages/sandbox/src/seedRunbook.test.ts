@@ -7,7 +7,7 @@ import { Sandbox } from './Sandbox';
 import { S3Sandbox } from './s3/S3Sandbox';
 import { seedBucket } from './s3/seedBuckets';
 import { backupAgentImage } from './pods/backupAgentImage';
-import { waitFor } from './__testUtils__/helpers';
+import { waitFor, kubectl } from './__testUtils__/helpers';
 
 jest.setTimeout(120_000);
 
@@ -30,23 +30,6 @@ const psql = (db: string, sql: string) =>
     '-tAc',
     sql,
   ]).then(r => r.stdout.trim());
-
-async function kubectl(kubeconfig: string, ...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(
-      'kubectl',
-      ['--kubeconfig', kubeconfig, ...args],
-      { env: { ...process.env, HOME: path.dirname(kubeconfig) } },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error: any) {
-    return {
-      code: error.code ?? 1,
-      stdout: error.stdout ?? '',
-      stderr: error.stderr ?? String(error),
-    };
-  }
-}
 
 function must(result: { code: number; stderr: string }): void {
   if (result.code !== 0) throw new Error(`kubectl failed: ${result.stderr}`);

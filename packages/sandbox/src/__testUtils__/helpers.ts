@@ -1,3 +1,6 @@
+import { execFile } from 'child_process';
+import path from 'path';
+import { promisify } from 'util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Sandbox } from '../Sandbox';
 
@@ -87,4 +90,35 @@ export function backupCronJob(
       },
     },
   };
+}
+
+/** What a kubectl run printed and how it exited. */
+export interface KubectlResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** Runs the real kubectl against a sandbox kubeconfig (HOME beside it, so no cache is shared). */
+export async function kubectl(
+  kubeconfig: string,
+  ...args: string[]
+): Promise<KubectlResult> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      'kubectl',
+      ['--kubeconfig', kubeconfig, ...args],
+      {
+        env: { ...process.env, HOME: path.dirname(kubeconfig) },
+        timeout: 60_000,
+      },
+    );
+    return { stdout, stderr, code: 0 };
+  } catch (error: any) {
+    return {
+      stdout: error.stdout ?? '',
+      stderr: error.stderr ?? String(error),
+      code: error.code ?? 1,
+    };
+  }
 }
