@@ -127,73 +127,110 @@ async function main(): Promise<void> {
         TERMINATION_MESSAGE_PATH: path.join(work, 'term'),
       };
       const file = path.join(work, `${db}.dump`);
-
-      console.error('benchmark: pg_dump -Fc > local file');
-      const pgDump = await timed('pg_dump', [
-        '-Fc',
-        '-h',
-        '127.0.0.1',
-        '-U',
-        'postgres',
-        '-d',
-        db,
-        '-f',
-        file,
-      ]);
-      const dumpBytes = fs.statSync(file).size;
-      console.error('benchmark: agent backup');
-      const agentBackup = await timed(
-        process.execPath,
-        ['-r', 'sucrase/register/ts', agentCli, 'backup'],
-        agentEnv,
-      );
-      console.error('benchmark: pg_dump -Fc | aws s3 cp -');
-      const peer = await timed(
-        'bash',
-        [
-          '-c',
-          `pg_dump -Fc -h 127.0.0.1 -U postgres -d ${db} | aws --endpoint-url ${s3.endpoint} s3 cp - s3://bench/peer-${mb}/${db}.dump`,
-        ],
-        awsEnv,
-      );
-
-      const key = (
-        await client.send(
-          new ListObjectsV2Command({ Bucket: 'bench', Prefix: `agent-${mb}/` }),
+      const repeats = Number(process.env.BENCH_REPEATS ?? 3);
+      const samples: Record<
+        string,
+        Array<{ seconds: number; maxRssKiB: number }>
+      > = {};
+      const sample = (
+        name: string,
+        value: { seconds: number; maxRssKiB: number },
+      ) => (samples[name] ??= []).push(value);
+      let key = '';
+      for (let round = 1; round <= repeats; round++) {
+        console.error(`benchmark: ${db} round ${round}/${repeats}`);
+        sample(
+          'pgDump',
+          await timed('pg_dump', [
+            '-Fc',
+            '-h',
+            '127.0.0.1',
+            '-U',
+            'postgres',
+            '-d',
+            db,
+            '-f',
+            file,
+          ]),
+        );
+        sample(
+          'agentBackup',
+          await timed(
+            process.execPath,
+            ['-r', 'sucrase/register/ts', agentCli, 'backup'],
+            agentEnv,
+          ),
+        );
+        sample(
+          'peer',
+          await timed(
+            'bash',
+            [
+              '-c',
+              `pg_dump -Fc -h 127.0.0.1 -U postgres -d ${db} | aws --endpoint-url ${s3.endpoint} s3 cp - s3://bench/peer-${mb}/${db}.dump`,
+            ],
+            awsEnv,
+          ),
+        );
+        key ||= (
+          await client.send(
+            new ListObjectsV2Command({
+              Bucket: 'bench',
+              Prefix: `agent-${mb}/`,
+            }),
+          )
         )
-      )
-        .Contents!.map(o => o.Key!)
-        .find(k => k.endsWith('.dump'))!;
-      console.error('benchmark: pg_restore -j 2 from local file');
-      await psql('postgres', `DROP DATABASE IF EXISTS ${db}_pgrestore`);
-      await psql('postgres', `CREATE DATABASE ${db}_pgrestore`);
-      const pgRestore = await timed('pg_restore', [
-        '--no-owner',
-        '--exit-on-error',
-        '-j',
-        '2',
-        '-h',
-        '127.0.0.1',
-        '-U',
-        'postgres',
-        '-d',
-        `${db}_pgrestore`,
-        file,
-      ]);
-      console.error('benchmark: agent restore');
-      await psql('postgres', `DROP DATABASE IF EXISTS ${db}_agent`);
-      const agentRestore = await timed(
-        process.execPath,
-        ['-r', 'sucrase/register/ts', agentCli, 'restore'],
-        {
-          ...agentEnv,
-          BACKUP_FILE: key,
-          TARGET_DATABASE: `${db}_agent`,
-          RESTORE_JOBS: '2',
-          RESTORE_WORK_DIR: work,
-        },
-      );
-
+          .Contents!.map(o => o.Key!)
+          .find(k => k.endsWith('.dump'))!;
+        await psql('postgres', `DROP DATABASE IF EXISTS ${db}_pgrestore`);
+        await psql('postgres', `CREATE DATABASE ${db}_pgrestore`);
+        sample(
+          'pgRestore',
+          await timed('pg_restore', [
+            '--no-owner',
+            '--exit-on-error',
+            '-j',
+            '2',
+            '-h',
+            '127.0.0.1',
+            '-U',
+            'postgres',
+            '-d',
+            `${db}_pgrestore`,
+            file,
+          ]),
+        );
+        await psql('postgres', `DROP DATABASE IF EXISTS ${db}_agent`);
+        sample(
+          'agentRestore',
+          await timed(
+            process.execPath,
+            ['-r', 'sucrase/register/ts', agentCli, 'restore'],
+            {
+              ...agentEnv,
+              BACKUP_FILE: key,
+              TARGET_DATABASE: `${db}_agent`,
+              RESTORE_JOBS: '2',
+              RESTORE_WORK_DIR: work,
+            },
+          ),
+        );
+      }
+      const median = (name: string) => {
+        const sorted = [...samples[name]].sort((a, b) => a.seconds - b.seconds);
+        return {
+          ...sorted[Math.floor(sorted.length / 2)],
+          maxRssKiB: Math.max(...samples[name].map(s => s.maxRssKiB)),
+        };
+      };
+      const [pgDump, agentBackup, peer, pgRestore, agentRestore] = [
+        'pgDump',
+        'agentBackup',
+        'peer',
+        'pgRestore',
+        'agentRestore',
+      ].map(median);
+      const dumpBytes = fs.statSync(file).size;
       const mib = (n: number) => (n / 1024 / 1024).toFixed(0);
       rows.push(
         `| ${mib(bytes)} MiB db, ${mib(
@@ -223,6 +260,10 @@ async function main(): Promise<void> {
     fs.rmSync(work, { recursive: true, force: true });
   }
   const table = [
+    `Median of ${
+      process.env.BENCH_REPEATS ?? 3
+    } rounds; peak RSS is the largest seen.`,
+    '',
     '| size | backup (throughput vs pg_dump) | restore (vs pg_restore) | memory |',
     '| --- | --- | --- | --- |',
     ...rows,

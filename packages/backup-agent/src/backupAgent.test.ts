@@ -219,6 +219,22 @@ describe('backup agent CLI (real PostgreSQL, real S3 sandbox)', () => {
       /refusing to restore .* corrupt or was replaced/,
     );
     expect(await databaseExists(target)).toBe(false);
+
+    // The same refusal when the dump is downloaded for a parallel restore.
+    const parallel = await agent(['restore'], {
+      BACKUP_FILE: backupFile,
+      TARGET_DATABASE: target,
+      RESTORE_MODE: 'parallel',
+    });
+    expect(parallel.code).toBe(2);
+    expect(parallel.stderr).toMatch(
+      /refusing to restore .* corrupt or was replaced/,
+    );
+    expect(await databaseExists(target)).toBe(false);
+    const staging = await sql(
+      "SELECT datname FROM pg_database WHERE datname LIKE '%\\_\\_restoring\\_%'",
+    );
+    expect(staging).toEqual([]);
   });
 
   it('leaves no manifest and no upload behind when a backup is killed midway', async () => {
@@ -289,7 +305,7 @@ describe('backup agent CLI (real PostgreSQL, real S3 sandbox)', () => {
         S3_PREFIX: 'postgresql/big/',
       },
       (out, child) => {
-        if (!signalled && out.includes('pg_restore -j')) {
+        if (!signalled && out.includes('created staging database')) {
           signalled = true;
           child.kill('SIGTERM');
         }

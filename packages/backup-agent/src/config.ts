@@ -9,6 +9,11 @@ import {
 import { refused } from './AgentError';
 
 /** The commands the agent runs. */
+
+/** How a restore feeds pg_restore: streamed from S3 (-j 1), from a downloaded file (-j n), or chosen from the backup. */
+export type RestoreMode = 'auto' | 'stream' | 'parallel';
+const RESTORE_MODES: RestoreMode[] = ['auto', 'stream', 'parallel'];
+
 export const AGENT_COMMANDS = [
   'backup',
   'checkpoint',
@@ -63,6 +68,8 @@ export interface AgentConfig {
   restoreOverwrite: boolean;
   /** `pg_restore -j`. */
   restoreJobs: number;
+  /** `stream`, `parallel` or `auto` (RESTORE_MODE): how the dump reaches pg_restore. */
+  restoreMode: RestoreMode;
   /** Directory for the restore's temporary file. */
   workDir: string;
   terminationMessagePath: string;
@@ -213,6 +220,13 @@ export function readAgentConfig(
     );
   }
 
+  const restoreMode = (value(env, 'RESTORE_MODE') ?? 'auto') as RestoreMode;
+  if (!RESTORE_MODES.includes(restoreMode)) {
+    throw refused(
+      `RESTORE_MODE "${restoreMode}" is not one of ${RESTORE_MODES.join(', ')}`,
+    );
+  }
+
   const jobsRaw = value(env, 'RESTORE_JOBS');
   const restoreJobs =
     jobsRaw === undefined
@@ -267,6 +281,7 @@ export function readAgentConfig(
       value(env, 'RESTORE_OVERWRITE'),
     ),
     restoreJobs,
+    restoreMode,
     workDir: value(env, 'RESTORE_WORK_DIR') ?? os.tmpdir(),
     terminationMessagePath:
       value(env, 'TERMINATION_MESSAGE_PATH') ?? '/dev/termination-log',

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { spawn } from 'node:child_process';
 import { failed } from './AgentError';
 
@@ -58,16 +59,25 @@ export function runPgTool(
     env: NodeJS.ProcessEnv;
     signal?: AbortSignal;
     onStderrLine?: (line: string) => void;
+    /** Piped to the program's stdin (e.g. a dump streamed from S3). */
+    stdin?: Readable;
   },
 ): Promise<PgToolResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
       env: options.env,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'],
     });
+    if (options.stdin && child.stdin) {
+      const input = options.stdin;
+      // A program that stops reading (EPIPE) ends the input; its exit code tells why.
+      child.stdin.on('error', () => input.destroy());
+      child.stdin.on('close', () => input.destroy());
+      input.pipe(child.stdin);
+    }
     const tail = new OutputTail();
     let pending = '';
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
       tail.push(chunk);
       if (!options.onStderrLine) return;
       pending += chunk.toString();

@@ -36,47 +36,52 @@ describe('restoreFromS3', () => {
     await sandbox?.stop();
   });
 
-  it('refuses an archive pg_restore cannot read even when its checksum matches, target untouched', async () => {
-    const key = 'postgresql/daily/junk_20260130_020000.dump';
-    const body = Buffer.from('this is not a pg_dump archive');
-    const manifest: Partial<BackupManifest> = {
-      formatVersion: 1,
-      key,
-      database: 'junk',
-      sizeBytes: body.length,
-      sha256: createHash('sha256').update(body).digest('hex'),
-      tableCount: 0,
-      rowCounts: {},
-      flywayVersion: null,
-    };
-    await seedBucket(s3Client, {
-      bucket: 'restore-test',
-      objects: [
-        { key, body },
-        { key: `${key}.manifest.json`, body: JSON.stringify(manifest) },
-      ],
-    });
-    const target = uniqueDatabaseName('junk');
-    const config = readAgentConfig('restore', {
-      PGHOST: '127.0.0.1',
-      S3_BUCKET: 'restore-test',
-      S3_PREFIX: 'postgresql/daily/',
-      S3_ENDPOINT: sandbox.endpoint,
-      BACKUP_FILE: 'junk_20260130_020000.dump',
-      TARGET_DATABASE: target,
-    });
-    await expect(
-      restoreFromS3(config, {
-        s3Client,
-        log,
-        signal: new AbortController().signal,
-      }),
-    ).rejects.toMatchObject({
-      exitCode: 2,
-      message: expect.stringContaining(
-        'pg_restore --list cannot read the archive',
-      ),
-    });
-    expect(await databaseExists(target)).toBe(false);
-  });
+  it.each([
+    ['parallel', 'pg_restore --list cannot read the archive'],
+    ['stream', 'pg_restore cannot read the archive'],
+  ])(
+    'refuses an archive pg_restore cannot read even when its checksum matches, target untouched (%s)',
+    async (mode, message) => {
+      const key = `postgresql/daily/junk_${mode}_20260130_020000.dump`;
+      const body = Buffer.from('this is not a pg_dump archive');
+      const manifest: Partial<BackupManifest> = {
+        formatVersion: 1,
+        key,
+        database: 'junk',
+        sizeBytes: body.length,
+        sha256: createHash('sha256').update(body).digest('hex'),
+        tableCount: 0,
+        rowCounts: {},
+        flywayVersion: null,
+      };
+      await seedBucket(s3Client, {
+        bucket: 'restore-test',
+        objects: [
+          { key, body },
+          { key: `${key}.manifest.json`, body: JSON.stringify(manifest) },
+        ],
+      });
+      const target = uniqueDatabaseName('junk');
+      const config = readAgentConfig('restore', {
+        PGHOST: '127.0.0.1',
+        S3_BUCKET: 'restore-test',
+        S3_PREFIX: 'postgresql/daily/',
+        S3_ENDPOINT: sandbox.endpoint,
+        BACKUP_FILE: `junk_${mode}_20260130_020000.dump`,
+        TARGET_DATABASE: target,
+        RESTORE_MODE: mode,
+      });
+      await expect(
+        restoreFromS3(config, {
+          s3Client,
+          log,
+          signal: new AbortController().signal,
+        }),
+      ).rejects.toMatchObject({
+        exitCode: 2,
+        message: expect.stringContaining(message),
+      });
+      expect(await databaseExists(target)).toBe(false);
+    },
+  );
 });

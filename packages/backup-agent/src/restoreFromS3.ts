@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { checkDatabaseName } from '@internal/plugin-pg-backup-common';
@@ -16,7 +16,7 @@ import {
   describePostgresError,
   pgToolEnvironment,
 } from './postgresAccess';
-import { describeExit, errorLine, runPgTool } from './pgTools';
+import { PgToolResult, describeExit, errorLine, runPgTool } from './pgTools';
 import type { RunContext } from './runBackup';
 import { describeS3Error, isNotFound } from './s3Access';
 
@@ -162,6 +162,122 @@ async function dropDatabase(admin: Client, name: string): Promise<void> {
   );
 }
 
+// What pg_restore says when its input is not a readable custom-format archive.
+const UNREADABLE_ARCHIVE =
+  /does not appear to be a valid archive|did not find magic string|unsupported version|unrecognized file format|could not read input file|unexpected end of file/;
+
+/** Below this many tables a parallel pg_restore gains less than streaming saves (see README). */
+export const PARALLEL_MIN_TABLES = 4;
+
+/** Streams into a single pg_restore, or downloads for a parallel one, as configured or measured. */
+export function chooseRestoreMode(
+  config: Pick<AgentConfig, 'restoreMode' | 'restoreJobs'>,
+  manifest: Pick<BackupManifest, 'tableCount'>,
+): 'stream' | 'parallel' {
+  if (config.restoreMode !== 'auto') return config.restoreMode;
+  return config.restoreJobs > 1 && manifest.tableCount >= PARALLEL_MIN_TABLES
+    ? 'parallel'
+    : 'stream';
+}
+
+async function createDatabase(admin: Client, name: string): Promise<void> {
+  await admin.query(
+    `CREATE DATABASE ${admin.escapeIdentifier(name)} TEMPLATE template0`,
+  );
+}
+
+/** Runs a step that fills the staging database; drops the staging database if it throws. */
+async function withStagingCleanup<T>(
+  admin: Client,
+  staging: string,
+  step: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await step();
+  } catch (e) {
+    await dropDatabase(admin, staging).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Streams the object from S3 into `pg_restore -d <staging>` (one job: it reads stdin), hashing
+ * every byte. If pg_restore stops reading early (a corrupt archive), the rest of the object is
+ * still read and hashed, so a corrupt object is told apart from a failing restore.
+ */
+async function streamIntoPgRestore(
+  context: RunContext,
+  config: AgentConfig,
+  key: string,
+  staging: string,
+  pgEnv: NodeJS.ProcessEnv,
+): Promise<{ sizeBytes: number; sha256: string; result: PgToolResult }> {
+  const { s3 } = config;
+  let body: Readable;
+  try {
+    const object = await context.s3Client.send(
+      new GetObjectCommand({ Bucket: s3.bucket, Key: key }),
+      { abortSignal: context.signal },
+    );
+    body = object.Body as Readable;
+  } catch (e) {
+    if (isNotFound(e)) {
+      throw refused(
+        `s3://${s3.bucket}/${key} has a manifest but no dump object; check BACKUP_FILE`,
+      );
+    }
+    throw describeS3Error(e, s3, 'downloading the dump', key);
+  }
+  const input = new PassThrough({ highWaterMark: 8 * 1024 * 1024 });
+  const running = runPgTool(
+    'pg_restore',
+    ['--no-owner', '--exit-on-error', '-d', staging],
+    {
+      env: pgEnv,
+      signal: context.signal,
+      stdin: input,
+      onStderrLine: line => context.log.warn(`pg_restore: ${line}`),
+    },
+  );
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  let consumerGone = false;
+  input.on('error', () => {
+    consumerGone = true;
+  });
+  input.once('close', () => {
+    consumerGone = true;
+  });
+  try {
+    for await (const chunk of body) {
+      const bytes = chunk as Buffer;
+      hash.update(bytes);
+      sizeBytes += bytes.length;
+      if (!consumerGone && !input.write(bytes)) {
+        await new Promise<void>(resolve => {
+          const done = () => {
+            input.off('drain', done);
+            input.off('close', done);
+            resolve();
+          };
+          input.once('drain', done);
+          input.once('close', done);
+        });
+      }
+    }
+  } catch (e) {
+    input.destroy();
+    await running.catch(() => undefined);
+    if (context.signal.aborted && context.signal.reason instanceof AgentError) {
+      throw context.signal.reason;
+    }
+    throw toAgentError(e, `downloading s3://${s3.bucket}/${key}`);
+  }
+  input.end();
+  const result = await running;
+  return { sizeBytes, sha256: hash.digest('hex'), result };
+}
+
 /**
  * The `restore` command. Refuses (exit 2), leaving the target untouched, unless: the key is valid,
  * its manifest exists, the downloaded bytes match the manifest's size and SHA-256, and
@@ -201,86 +317,110 @@ export async function restoreFromS3(
   const pgEnv = pgToolEnvironment(postgres);
   let workDir: string | undefined;
   try {
-    // fail fast, before a long download; checked again right before touching the target
+    // fail fast, before a long download; checked again right before the swap
     if (!config.restoreOverwrite && (await databaseExists(admin, target))) {
       throw refuseExisting(target);
     }
-    try {
-      workDir = await fs.promises.mkdtemp(
-        path.join(config.workDir, 'backup-agent-restore-'),
-      );
-    } catch (e) {
-      throw toAgentError(
-        e,
-        `creating a work directory in ${config.workDir} (RESTORE_WORK_DIR)`,
-      );
-    }
-    const file = path.join(workDir, path.basename(key));
-    const downloaded = await downloadWithHash(context, config, key, file);
-    log.info(
-      `restore: downloaded ${downloaded.sizeBytes} bytes, sha256 ${downloaded.sha256}`,
-    );
-    if (
-      downloaded.sha256 !== manifest.sha256 ||
-      downloaded.sizeBytes !== manifest.sizeBytes
-    ) {
-      throw refused(
-        `refusing to restore s3://${s3.bucket}/${key}: it has ${downloaded.sizeBytes} bytes with sha256 ${downloaded.sha256}, but its manifest says ${manifest.sizeBytes} bytes with sha256 ${manifest.sha256}; the object is corrupt or was replaced. Database "${target}" was not touched`,
-      );
-    }
-    log.info('restore: checksum matches the manifest');
-
-    const listing = await runPgTool('pg_restore', ['--list', file], {
-      env: pgEnv,
-      signal,
-    });
-    if (listing.exitCode !== 0) {
-      throw refused(
-        `refusing to restore: pg_restore --list cannot read the archive (${describeExit(
-          listing,
-        )}): ${errorLine(listing.stderrTail)}`,
-      );
-    }
-    log.info('restore: pg_restore --list reads the archive');
-    signal.throwIfAborted();
-
-    if (!config.restoreOverwrite && (await databaseExists(admin, target))) {
-      throw refuseExisting(target);
-    }
-    // Restore into a staging database and swap it in only once pg_restore has succeeded: a failed
-    // or interrupted restore never leaves the target missing or half-restored.
+    const mode = chooseRestoreMode(config, manifest);
+    // Restore into a staging database and swap it in only once pg_restore has succeeded and the
+    // bytes matched the manifest: a failed, corrupt or interrupted restore never touches the target.
     const suffix = randomBytes(4).toString('hex');
     const staging = `${target.slice(0, 40)}__restoring_${suffix}`;
-    await admin.query(
-      `CREATE DATABASE ${admin.escapeIdentifier(staging)} TEMPLATE template0`,
-    );
-    log.info(
-      `restore: created staging database "${staging}"; pg_restore -j ${config.restoreJobs} started`,
-    );
-
-    const restoreStarted = Date.now();
-    let restored;
-    try {
-      restored = await runPgTool(
-        'pg_restore',
-        [
-          '--no-owner',
-          '--exit-on-error',
-          '-j',
-          String(config.restoreJobs),
-          '-d',
-          staging,
-          file,
-        ],
-        {
-          env: pgEnv,
-          signal,
-          onStderrLine: line => log.warn(`pg_restore: ${line}`),
-        },
+    const corrupt = (got: { sizeBytes: number; sha256: string }) =>
+      refused(
+        `refusing to restore s3://${s3.bucket}/${key}: it has ${got.sizeBytes} bytes with sha256 ${got.sha256}, but its manifest says ${manifest.sizeBytes} bytes with sha256 ${manifest.sha256}; the object is corrupt or was replaced. Database "${target}" was not touched`,
       );
-    } catch (e) {
+    const matches = (got: { sizeBytes: number; sha256: string }) =>
+      got.sha256 === manifest.sha256 && got.sizeBytes === manifest.sizeBytes;
+
+    let restored: PgToolResult;
+    let restoreStarted: number;
+    if (mode === 'parallel') {
+      try {
+        workDir = await fs.promises.mkdtemp(
+          path.join(config.workDir, 'backup-agent-restore-'),
+        );
+      } catch (e) {
+        throw toAgentError(
+          e,
+          `creating a work directory in ${config.workDir} (RESTORE_WORK_DIR)`,
+        );
+      }
+      const file = path.join(workDir, path.basename(key));
+      const downloaded = await downloadWithHash(context, config, key, file);
+      log.info(
+        `restore: downloaded ${downloaded.sizeBytes} bytes, sha256 ${downloaded.sha256}`,
+      );
+      if (!matches(downloaded)) throw corrupt(downloaded);
+      log.info('restore: checksum matches the manifest');
+      const listing = await runPgTool('pg_restore', ['--list', file], {
+        env: pgEnv,
+        signal,
+      });
+      if (listing.exitCode !== 0) {
+        throw refused(
+          `refusing to restore: pg_restore --list cannot read the archive (${describeExit(
+            listing,
+          )}): ${errorLine(listing.stderrTail)}`,
+        );
+      }
+      log.info('restore: pg_restore --list reads the archive');
+      signal.throwIfAborted();
+      await createDatabase(admin, staging);
+      log.info(
+        `restore: created staging database "${staging}"; pg_restore -j ${config.restoreJobs} started from the downloaded file`,
+      );
+      restoreStarted = Date.now();
+      restored = await withStagingCleanup(admin, staging, () =>
+        runPgTool(
+          'pg_restore',
+          [
+            '--no-owner',
+            '--exit-on-error',
+            '-j',
+            String(config.restoreJobs),
+            '-d',
+            staging,
+            file,
+          ],
+          {
+            env: pgEnv,
+            signal,
+            onStderrLine: line => log.warn(`pg_restore: ${line}`),
+          },
+        ),
+      );
+    } else {
+      await createDatabase(admin, staging);
+      log.info(
+        `restore: created staging database "${staging}"; streaming the dump into pg_restore, checking its SHA-256 on the way`,
+      );
+      restoreStarted = Date.now();
+      const streamed = await withStagingCleanup(admin, staging, () =>
+        streamIntoPgRestore(context, config, key, staging, pgEnv),
+      );
+      log.info(
+        `restore: streamed ${streamed.sizeBytes} bytes, sha256 ${streamed.sha256}`,
+      );
+      if (!matches(streamed)) {
+        await dropDatabase(admin, staging).catch(() => {});
+        throw corrupt(streamed);
+      }
+      log.info('restore: checksum matches the manifest');
+      restored = streamed.result;
+    }
+    if (
+      restored.exitCode !== 0 &&
+      UNREADABLE_ARCHIVE.test(restored.stderrTail)
+    ) {
       await dropDatabase(admin, staging).catch(() => {});
-      throw e;
+      throw refused(
+        `refusing to restore: pg_restore cannot read the archive (${describeExit(
+          restored,
+        )}): ${errorLine(
+          restored.stderrTail,
+        )}; database "${target}" was not touched`,
+      );
     }
     if (restored.exitCode !== 0) {
       const reason =
