@@ -12,25 +12,11 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { S3Sandbox } from '@internal/sandbox';
+import { S3Sandbox, psql } from '@internal/sandbox';
 
 const run = promisify(execFile);
 const agentCli = path.resolve(__dirname, '../src/cli.ts');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-backup-bench-'));
-
-const psql = (db: string, sql: string) =>
-  run('psql', [
-    '-h',
-    '127.0.0.1',
-    '-U',
-    'postgres',
-    '-d',
-    db,
-    '-v',
-    'ON_ERROR_STOP=1',
-    '-qtAc',
-    sql,
-  ]).then(r => r.stdout.trim());
 
 /** Runs a command under /usr/bin/time; returns wall seconds and peak RSS (KiB) of the process tree's largest member. */
 function timed(

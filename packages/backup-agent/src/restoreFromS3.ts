@@ -50,21 +50,19 @@ function refuseExisting(name: string): AgentError {
   );
 }
 
-/** Downloads an object to a file while hashing it; returns size and hex SHA-256. */
-async function downloadWithHash(
+/** Opens the dump object for reading; a missing object behind an existing manifest is refused. */
+async function openDumpObject(
   context: RunContext,
   config: AgentConfig,
   key: string,
-  file: string,
-): Promise<{ sizeBytes: number; sha256: string }> {
+): Promise<Readable> {
   const { s3 } = config;
-  let body: Readable;
   try {
     const object = await context.s3Client.send(
       new GetObjectCommand({ Bucket: s3.bucket, Key: key }),
       { abortSignal: context.signal },
     );
-    body = object.Body as Readable;
+    return object.Body as Readable;
   } catch (e) {
     if (isNotFound(e)) {
       throw refused(
@@ -73,6 +71,17 @@ async function downloadWithHash(
     }
     throw describeS3Error(e, s3, 'downloading the dump', key);
   }
+}
+
+/** Downloads an object to a file while hashing it; returns size and hex SHA-256. */
+async function downloadWithHash(
+  context: RunContext,
+  config: AgentConfig,
+  key: string,
+  file: string,
+): Promise<{ sizeBytes: number; sha256: string }> {
+  const { s3 } = config;
+  const body = await openDumpObject(context, config, key);
   const hash = createHash('sha256');
   let sizeBytes = 0;
   const hasher = new Transform({
@@ -213,21 +222,7 @@ async function streamIntoPgRestore(
   pgEnv: NodeJS.ProcessEnv,
 ): Promise<{ sizeBytes: number; sha256: string; result: PgToolResult }> {
   const { s3 } = config;
-  let body: Readable;
-  try {
-    const object = await context.s3Client.send(
-      new GetObjectCommand({ Bucket: s3.bucket, Key: key }),
-      { abortSignal: context.signal },
-    );
-    body = object.Body as Readable;
-  } catch (e) {
-    if (isNotFound(e)) {
-      throw refused(
-        `s3://${s3.bucket}/${key} has a manifest but no dump object; check BACKUP_FILE`,
-      );
-    }
-    throw describeS3Error(e, s3, 'downloading the dump', key);
-  }
+  const body = await openDumpObject(context, config, key);
   const input = new PassThrough({ highWaterMark: 8 * 1024 * 1024 });
   const running = runPgTool(
     'pg_restore',

@@ -17,3 +17,4 @@ export type { S3SandboxOptions } from './s3/S3Sandbox';
 export { seedBucket } from './s3/seedBuckets';
 export type { BucketSeed, ObjectSeed } from './s3/seedBuckets';
 export { backupAgentImage, BACKUP_AGENT_IMAGE } from './pods/backupAgentImage';
+export { psql } from './world/seedWorld';

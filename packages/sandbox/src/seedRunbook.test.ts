@@ -8,6 +8,7 @@ import { S3Sandbox } from './s3/S3Sandbox';
 import { seedBucket } from './s3/seedBuckets';
 import { backupAgentImage } from './pods/backupAgentImage';
 import { waitFor, kubectl } from './__testUtils__/helpers';
+import { psql } from './world/seedWorld';
 
 jest.setTimeout(120_000);
 
@@ -16,20 +17,6 @@ const repoRoot = path.resolve(__dirname, '../../..');
 const deployDir = path.join(repoRoot, 'deploy/kubernetes/postgresql-backup');
 const DB = `runbook_${process.pid}`;
 const NS = 'qawave';
-
-const psql = (db: string, sql: string) =>
-  run('psql', [
-    '-h',
-    '127.0.0.1',
-    '-U',
-    'postgres',
-    '-d',
-    db,
-    '-v',
-    'ON_ERROR_STOP=1',
-    '-tAc',
-    sql,
-  ]).then(r => r.stdout.trim());
 
 function must(result: { code: number; stderr: string }): void {
   if (result.code !== 0) throw new Error(`kubectl failed: ${result.stderr}`);

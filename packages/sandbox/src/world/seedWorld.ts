@@ -99,7 +99,8 @@ export interface SeedWorldOptions {
   log?: (line: string) => void;
 }
 
-const psql = (db: string, sql: string) =>
+/** Runs SQL with psql against the local PostgreSQL (127.0.0.1, user postgres); returns its output. */
+export const psql = (db: string, sql: string) =>
   run('psql', [
     '-h',
     '127.0.0.1',
