@@ -252,6 +252,57 @@ async function main() {
         ]),
       names.join(', '),
     );
+
+    // pg-backup on the seeded world: health read from the sandbox cluster and S3.
+    const health = async name => {
+      const res = await fetch(
+        `${BACKEND}/api/pg-backup/entities/resource/default/${name}/health`,
+        { headers },
+      );
+      return { status: res.status, body: await res.json() };
+    };
+    const qawave = await health('qawave-postgresql');
+    const codes = r => (r.body.health?.findings ?? []).map(f => f.code);
+    record(
+      'pg-backup reads qawave-postgresql from the sandbox cluster and S3',
+      qawave.status === 200 &&
+        qawave.body.partial === false &&
+        qawave.body.health.rpoMet === true &&
+        /^postgresql\/(daily|checkpoints)\/qawave_/.test(
+          qawave.body.health.recoveryPoint?.key ?? '',
+        ),
+      `${qawave.status}: ${qawave.body.health?.status}, ${qawave.body.health?.summary}`,
+    );
+    const orders = await health('orders-postgresql');
+    record(
+      'pg-backup finds orders-postgresql stale beyond its RPO and without retention',
+      orders.status === 200 &&
+        orders.body.health.status === 'critical' &&
+        codes(orders).includes('rpo-exceeded') &&
+        codes(orders).includes('retention-missing'),
+      `${orders.status}: ${codes(orders).join(', ')}`,
+    );
+    const analytics = await health('analytics-postgresql');
+    record(
+      'pg-backup finds the analytics bucket unencrypted',
+      analytics.status === 200 &&
+        codes(analytics).includes('encryption-missing'),
+      `${analytics.status}: ${codes(analytics).join(', ')}`,
+    );
+    const fleet = await poll(
+      'the pg-backup fleet snapshot',
+      async () => {
+        const res = await fetch(`${BACKEND}/api/pg-backup/fleet`, { headers });
+        const body = res.ok ? await res.json() : undefined;
+        return body?.items?.length === 3 ? body : undefined;
+      },
+      60_000,
+    );
+    record(
+      'pg-backup serves the fleet of three databases',
+      fleet.counts.critical >= 1,
+      JSON.stringify(fleet.counts),
+    );
   } catch (error) {
     record('portal started', false, error.message);
     console.log(log.join('').split('\n').slice(-40).join('\n'));

@@ -18,4 +18,5 @@ for _ in $(seq 1 1500); do
   sleep 0.2
 done
 export KUBECONFIG="$PWD/.sandbox/kubeconfig"
-yarn backstage-cli repo start "$@"
+# The sandbox writes how the portal reaches it (cluster URL, CA, the portal's token, S3).
+yarn backstage-cli repo start --config "$PWD/app-config.yaml" --config "$PWD/.sandbox/app-config.sandbox.yaml" "$@"

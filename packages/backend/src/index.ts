@@ -36,4 +36,7 @@ backend.add(import('@backstage/plugin-user-settings-backend'));
 backend.add(import('@backstage/plugin-notifications-backend'));
 backend.add(import('@backstage/plugin-signals-backend'));
 
+// pg-backup
+backend.add(import('@internal/plugin-pg-backup-backend'));
+
 backend.start();

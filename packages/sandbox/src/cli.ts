@@ -4,7 +4,8 @@ import path from 'path';
 import { Sandbox } from './Sandbox';
 import { backupAgentImage } from './pods/backupAgentImage';
 import { S3Sandbox } from './s3/S3Sandbox';
-import { seedWorld } from './world/seedWorld';
+import { portalAppConfigYaml, portalGrant } from './portal/portalAccess';
+import { WORLD, seedWorld } from './world/seedWorld';
 
 /**
  * `sandbox start [--port N] [--dir DIR]`: runs the sandbox cluster until SIGINT/SIGTERM and
@@ -40,11 +41,19 @@ async function main(argv: string[]): Promise<void> {
   }
   const dir = path.resolve(option('dir', '.sandbox'));
   fs.mkdirSync(dir, { recursive: true });
+  // The portal gets its own token with exactly the Role of rbac.yaml, not the admin token.
+  const portal = portalGrant(
+    WORLD.map(w => ({
+      namespace: w.namespace,
+      deployments: Object.keys(w.deployments),
+    })),
+  );
   const sandbox = await Sandbox.start({
     port,
     rootDir: dir,
-    namespaces: ['qawave', 'orders', 'analytics'],
+    namespaces: WORLD.map(w => w.namespace),
     images: [backupAgentImage(repoRoot)],
+    tokens: [portal],
   });
   const kubeconfig = sandbox.writeKubeconfig();
   const s3 = await S3Sandbox.start({
@@ -52,6 +61,19 @@ async function main(argv: string[]): Promise<void> {
     logFile: path.join(dir, 's3.log'),
   });
   console.log(`sandbox: S3 on ${s3.endpoint}`);
+  fs.writeFileSync(
+    path.join(dir, 'app-config.sandbox.yaml'),
+    portalAppConfigYaml({
+      kubernetesUrl: sandbox.url,
+      caCertificate: sandbox.caCertificate,
+      token: portal.token,
+      s3Endpoint: s3.endpoint,
+      s3Region: s3.region,
+      s3AccessKeyId: s3.credentials.accessKeyId,
+      s3SecretAccessKey: s3.credentials.secretAccessKey,
+    }),
+    { mode: 0o600 },
+  );
   fs.writeFileSync(
     path.join(dir, 'endpoints.json'),
     JSON.stringify(

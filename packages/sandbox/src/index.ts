@@ -18,3 +18,11 @@ export { seedBucket } from './s3/seedBuckets';
 export type { BucketSeed, ObjectSeed } from './s3/seedBuckets';
 export { backupAgentImage, BACKUP_AGENT_IMAGE } from './pods/backupAgentImage';
 export { psql } from './world/seedWorld';
+export {
+  portalAppConfig,
+  portalAppConfigYaml,
+  portalGrant,
+  portalRules,
+} from './portal/portalAccess';
+export type { PortalEndpoints, PortalNamespace } from './portal/portalAccess';
+export { WORLD } from './world/seedWorld';

@@ -15,3 +15,5 @@ export * from './health/types';
 export * from './health/evaluateBackupHealth';
 export * from './durations';
 export * from './names';
+export * from './permissions/permissions';
+export * from './api/types';

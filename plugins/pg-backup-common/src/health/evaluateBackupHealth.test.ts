@@ -676,6 +676,61 @@ describe('evaluateBackupHealth', () => {
   });
 });
 
+describe('evaluateBackupHealth security facts', () => {
+  const secure = {
+    accessLogging: true,
+    endpoint: 'https://s3.eu-central-1.amazonaws.com',
+    credentialsSecret: {
+      name: 'backup-s3-credentials',
+      createdAt: at(-30 * D),
+    },
+  };
+
+  it('adds nothing when logging is on, the endpoint is https and credentials are fresh', () => {
+    expect(
+      codes({ ...healthyInput(), security: { known: true, value: secure } }),
+    ).toEqual(codes(healthyInput()));
+  });
+
+  it('warns about disabled access logging, plain HTTP and credentials older than a quarter', () => {
+    const health = evaluateBackupHealth(
+      {
+        ...healthyInput(),
+        security: {
+          known: true,
+          value: {
+            accessLogging: false,
+            endpoint: 'http://127.0.0.1:4566',
+            credentialsSecret: {
+              name: 'backup-s3-credentials',
+              createdAt: at(-100 * D),
+            },
+          },
+        },
+      },
+      NOW,
+    );
+    expect(health.status).toBe('warning');
+    const byCode = new Map(health.findings.map(f => [f.code, f]));
+    expect(byCode.get('access-logging-disabled')?.severity).toBe('warning');
+    expect(byCode.get('plain-http-endpoint')?.message).toContain(
+      'http://127.0.0.1:4566',
+    );
+    expect(byCode.get('credentials-rotation-overdue')?.message).toMatch(
+      /backup-s3-credentials is 100d old/,
+    );
+  });
+
+  it('turns unreadable security facts into an unknown finding, never healthy', () => {
+    const health = evaluateBackupHealth(
+      { ...healthyInput(), security: { known: false, reason: 'HTTP 403' } },
+      NOW,
+    );
+    expect(health.status).toBe('unknown');
+    expect(health.findings[0].message).toContain('HTTP 403');
+  });
+});
+
 describe('formatBytes', () => {
   it.each([
     [0, '0 B'],

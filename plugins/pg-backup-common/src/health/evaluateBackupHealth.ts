@@ -12,6 +12,7 @@ import {
   HealthStatus,
   JobFacts,
   RecoveryPoint,
+  SecurityFacts,
 } from './types';
 
 const HOUR_MS = 3_600_000;
@@ -42,7 +43,11 @@ const FACT_LABELS: Record<string, string> = {
   storagePolicy: 'the bucket lifecycle and encryption settings',
   latestVerification: 'verification records',
   latestDrill: 'drill records',
+  security: 'the bucket logging and credential settings',
 };
+
+/** Backup credentials older than this are due for rotation (the seed: rotate quarterly). */
+export const CREDENTIALS_ROTATION_MS = 90 * DAY_MS;
 
 /**
  * Evaluates a database's backup health against its objectives at `now`. Pure: the same input
@@ -58,7 +63,7 @@ export function evaluateBackupHealth(
 
   for (const [name, fact] of Object.entries(input) as [string, unknown][]) {
     const maybeFact = fact as Fact<unknown>;
-    if (FACT_LABELS[name] && maybeFact.known === false) {
+    if (FACT_LABELS[name] && maybeFact?.known === false) {
       add({
         code: 'fact-unavailable',
         severity: 'unknown',
@@ -86,6 +91,7 @@ export function evaluateBackupHealth(
   }
   if (input.latestDrill.known)
     evaluateDrill(input, input.latestDrill.value, now, add);
+  if (input.security?.known) evaluateSecurity(input.security.value, now, add);
 
   findings.sort(
     (a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity],
@@ -445,6 +451,45 @@ function evaluateStoragePolicy(
       severity: 'warning',
       message: 'The bucket has no default server-side encryption',
     });
+  }
+}
+
+function evaluateSecurity(
+  security: SecurityFacts,
+  now: Date,
+  add: (f: HealthFinding) => void,
+): void {
+  if (!security.accessLogging) {
+    add({
+      code: 'access-logging-disabled',
+      severity: 'warning',
+      message:
+        'S3 server access logging is off for the bucket: reads of the backups are not audited',
+    });
+  }
+  if (/^http:\/\//i.test(security.endpoint)) {
+    add({
+      code: 'plain-http-endpoint',
+      severity: 'warning',
+      subject: security.endpoint,
+      message: `Backups are read over plain HTTP (${security.endpoint}); use an https endpoint`,
+    });
+  }
+  const secret = security.credentialsSecret;
+  if (secret) {
+    const ageMs = now.getTime() - Date.parse(secret.createdAt);
+    if (ageMs > CREDENTIALS_ROTATION_MS) {
+      add({
+        code: 'credentials-rotation-overdue',
+        severity: 'warning',
+        subject: secret.name,
+        message: `Backup credentials Secret ${secret.name} is ${formatDuration(
+          ageMs,
+        )} old; rotate it at least every ${formatDuration(
+          CREDENTIALS_ROTATION_MS,
+        )}`,
+      });
+    }
   }
 }
 

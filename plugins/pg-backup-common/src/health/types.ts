@@ -79,6 +79,16 @@ export interface StoragePolicyFacts {
   defaultEncryption?: string;
 }
 
+/** Security settings around the backups (the seed's security considerations). */
+export interface SecurityFacts {
+  /** Whether S3 server access logging is enabled on the bucket. */
+  accessLogging: boolean;
+  /** The S3 endpoint the backups are read through. */
+  endpoint: string;
+  /** The backup credentials Secret and when it was created (ISO-8601), if it exists. */
+  credentialsSecret?: { name: string; createdAt: string };
+}
+
 /** The latest verification run of the target's backups. */
 export interface VerificationFacts {
   /** Key of the backup that was verified. */
@@ -119,6 +129,8 @@ export interface BackupHealthInput {
   latestVerification: Fact<VerificationFacts | undefined>;
   /** The latest drill, or undefined if none was ever recorded. */
   latestDrill: Fact<DrillFacts | undefined>;
+  /** Access logging, endpoint and credential age; checks are skipped when absent. */
+  security?: Fact<SecurityFacts>;
 }
 
 /** Overall health, worst first: critical > unknown > warning > healthy. */
@@ -145,6 +157,9 @@ export type HealthFindingCode =
   | 'retention-missing'
   | 'retention-mismatch'
   | 'encryption-missing'
+  | 'access-logging-disabled'
+  | 'plain-http-endpoint'
+  | 'credentials-rotation-overdue'
   | 'backup-never-verified'
   | 'verification-failed'
   | 'latest-backup-unverified'

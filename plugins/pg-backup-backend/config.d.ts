@@ -1,0 +1,41 @@
+import { HumanDuration } from '@backstage/types';
+
+export interface Config {
+  /**
+   * pg-backup's own settings. Clusters come from `kubernetes.clusterLocatorMethods` (type
+   * `config`, `authProvider: serviceAccount`) and S3 from `integrations.awsS3` / `aws.accounts`.
+   */
+  pgBackup?: {
+    /** Objectives used where an entity sets no pg-backup.io/rpo, rto, retention or drill-interval. */
+    defaultObjectives?: {
+      /** Recovery point objective, e.g. `24h`. */
+      rpo?: string;
+      /** Recovery time objective, e.g. `4h`. */
+      rto?: string;
+      /** Retention, e.g. `30d`. */
+      retention?: string;
+      /** Drill cadence, e.g. `90d`. */
+      drillInterval?: string;
+    };
+    /** How often the fleet's health snapshots are refreshed (default 5 minutes). */
+    refreshInterval?: HumanDuration;
+    /** How many databases are evaluated at once during a refresh (default 32). */
+    refreshConcurrency?: number;
+    cache?: {
+      /** How long one database's health is reused (default 30 seconds). */
+      healthTtl?: HumanDuration;
+      /** How long bucket lifecycle, encryption, versioning and logging are reused (default 5 minutes). */
+      bucketSettingsTtl?: HumanDuration;
+    };
+    /** Timeout of one Kubernetes or S3 call (default 10 seconds). */
+    upstreamTimeout?: HumanDuration;
+    storage?: {
+      /** Host of the `integrations.awsS3` entry to use when several are configured. */
+      integration?: string;
+      /** AWS region of the buckets (default us-east-1). */
+      region?: string;
+    };
+    /** Name of the backup Jobs' S3 credentials Secret, checked for rotation (default backup-s3-credentials). */
+    credentialsSecretName?: string;
+  };
+}

@@ -1,0 +1,85 @@
+import { durationToMilliseconds } from '@backstage/types';
+import { Config, readDurationFromConfig } from '@backstage/config';
+import {
+  BackupObjectives,
+  DEFAULT_BACKUP_OBJECTIVES,
+  parseDuration,
+} from '@internal/plugin-pg-backup-common';
+
+/** pg-backup's own settings, with defaults applied. */
+export interface PgBackupConfig {
+  /** Objectives for entities that set none. */
+  defaultObjectives: BackupObjectives;
+  /** Fleet refresh interval. */
+  refreshIntervalMs: number;
+  /** Databases evaluated at once during a refresh. */
+  refreshConcurrency: number;
+  /** Per-entity health cache lifetime. */
+  healthTtlMs: number;
+  /** Bucket settings cache lifetime. */
+  bucketSettingsTtlMs: number;
+  /** Timeout of one upstream call. */
+  upstreamTimeoutMs: number;
+  /** Name of the S3 credentials Secret. */
+  credentialsSecretName: string;
+}
+
+function duration(config: Config, key: string, fallbackMs: number): number {
+  return config.has(key)
+    ? durationToMilliseconds(readDurationFromConfig(config, { key }))
+    : fallbackMs;
+}
+
+function objective(config: Config, key: string, fallbackMs: number): number {
+  const value = config.getOptionalString(key);
+  if (value === undefined) return fallbackMs;
+  const parsed = parseDuration(value);
+  if (typeof parsed === 'string') throw new Error(`pgBackup.${key}: ${parsed}`);
+  return parsed.ms;
+}
+
+/** Reads the `pgBackup` section; errors name the key and the bad value. */
+export function readPgBackupConfig(root: Config): PgBackupConfig {
+  return readSection(root.getOptionalConfig('pgBackup'));
+}
+
+function readSection(config: Config | undefined): PgBackupConfig {
+  const d = DEFAULT_BACKUP_OBJECTIVES;
+  const concurrency = config?.getOptionalNumber('refreshConcurrency') ?? 32;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
+    throw new Error(
+      `pgBackup.refreshConcurrency must be an integer from 1 to 256, got ${concurrency}`,
+    );
+  return {
+    defaultObjectives: config
+      ? {
+          rpoMs: objective(config, 'defaultObjectives.rpo', d.rpoMs),
+          rtoMs: objective(config, 'defaultObjectives.rto', d.rtoMs),
+          retentionMs: objective(
+            config,
+            'defaultObjectives.retention',
+            d.retentionMs,
+          ),
+          drillIntervalMs: objective(
+            config,
+            'defaultObjectives.drillInterval',
+            d.drillIntervalMs,
+          ),
+        }
+      : d,
+    refreshIntervalMs: config
+      ? duration(config, 'refreshInterval', 300_000)
+      : 300_000,
+    refreshConcurrency: concurrency,
+    healthTtlMs: config ? duration(config, 'cache.healthTtl', 30_000) : 30_000,
+    bucketSettingsTtlMs: config
+      ? duration(config, 'cache.bucketSettingsTtl', 300_000)
+      : 300_000,
+    upstreamTimeoutMs: config
+      ? duration(config, 'upstreamTimeout', 10_000)
+      : 10_000,
+    credentialsSecretName:
+      config?.getOptionalString('credentialsSecretName') ??
+      'backup-s3-credentials',
+  };
+}

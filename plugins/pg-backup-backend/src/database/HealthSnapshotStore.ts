@@ -1,0 +1,133 @@
+import {
+  BackupHealth,
+  FleetEntry,
+  HealthStatus,
+} from '@internal/plugin-pg-backup-common';
+import { Knex } from 'knex';
+
+const TABLE = 'pg_backup_health_snapshots';
+
+/** What is stored for one database. */
+export interface HealthSnapshot extends FleetEntry {
+  /** The full evaluation. */
+  health: BackupHealth;
+}
+
+/** Filters of the fleet view. */
+export interface FleetFilter {
+  /** Owner refs to include. */
+  owners?: string[];
+  /** System refs to include. */
+  systems?: string[];
+  /** Statuses to include. */
+  statuses?: HealthStatus[];
+}
+
+interface Row {
+  entity_ref: string;
+  title: string;
+  owner: string | null;
+  system: string | null;
+  status: HealthStatus;
+  summary: string;
+  recovery_point_time: string | null;
+  rpo_met: boolean | number | null;
+  finding_codes: string;
+  last_drill_time: string | null;
+  health: string;
+  evaluated_at: string;
+}
+
+/** The latest health evaluation of every annotated database, for the fleet view and metrics. */
+export class HealthSnapshotStore {
+  constructor(private readonly knex: Knex) {}
+
+  /** Inserts or replaces snapshots, in batches. */
+  async upsert(snapshots: HealthSnapshot[]): Promise<void> {
+    const rows: Row[] = snapshots.map(s => ({
+      entity_ref: s.entityRef,
+      title: s.title,
+      owner: s.owner ?? null,
+      system: s.system ?? null,
+      status: s.status,
+      summary: s.summary,
+      recovery_point_time: s.recoveryPointTime ?? null,
+      rpo_met: s.rpoMet ?? null,
+      finding_codes: JSON.stringify(s.findingCodes),
+      last_drill_time: s.lastDrillTime ?? null,
+      health: JSON.stringify(s.health),
+      evaluated_at: s.evaluatedAt,
+    }));
+    for (let i = 0; i < rows.length; i += 100) {
+      await this.knex<Row>(TABLE)
+        .insert(rows.slice(i, i + 100))
+        .onConflict('entity_ref')
+        .merge();
+    }
+  }
+
+  /** Deletes the snapshots of databases that are no longer annotated. */
+  async retainOnly(entityRefs: string[]): Promise<number> {
+    const keep = new Set(entityRefs);
+    const stale = (await this.knex<Row>(TABLE).select('entity_ref'))
+      .map(r => r.entity_ref)
+      .filter(ref => !keep.has(ref));
+    for (let i = 0; i < stale.length; i += 500) {
+      await this.knex<Row>(TABLE)
+        .whereIn('entity_ref', stale.slice(i, i + 500))
+        .delete();
+    }
+    return stale.length;
+  }
+
+  /** Fleet entries matching the filter (full health not included). */
+  async list(filter: FleetFilter = {}): Promise<FleetEntry[]> {
+    let query = this.knex<Row>(TABLE).select(
+      'entity_ref',
+      'title',
+      'owner',
+      'system',
+      'status',
+      'summary',
+      'recovery_point_time',
+      'rpo_met',
+      'finding_codes',
+      'last_drill_time',
+      'evaluated_at',
+    );
+    if (filter.owners?.length) query = query.whereIn('owner', filter.owners);
+    if (filter.systems?.length) query = query.whereIn('system', filter.systems);
+    if (filter.statuses?.length)
+      query = query.whereIn('status', filter.statuses);
+    const rows = (await query.orderBy('entity_ref')) as Row[];
+    return rows.map(toEntry);
+  }
+
+  /** One database's snapshot including the full evaluation. */
+  async get(entityRef: string): Promise<HealthSnapshot | undefined> {
+    const row = await this.knex<Row>(TABLE)
+      .where('entity_ref', entityRef)
+      .first();
+    return row
+      ? { ...toEntry(row), health: JSON.parse(row.health) as BackupHealth }
+      : undefined;
+  }
+}
+
+function toEntry(row: Row): FleetEntry {
+  return {
+    entityRef: row.entity_ref,
+    title: row.title,
+    ...(row.owner && { owner: row.owner }),
+    ...(row.system && { system: row.system }),
+    status: row.status,
+    summary: row.summary,
+    ...(row.recovery_point_time && {
+      recoveryPointTime: row.recovery_point_time,
+    }),
+    ...(row.rpo_met !== null && { rpoMet: Boolean(row.rpo_met) }),
+    findingCodes: JSON.parse(row.finding_codes) as string[],
+    ...(row.last_drill_time && { lastDrillTime: row.last_drill_time }),
+    evaluatedAt: row.evaluated_at,
+  };
+}

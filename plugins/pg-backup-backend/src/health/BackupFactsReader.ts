@@ -1,0 +1,199 @@
+import {
+  BackupHealthInput,
+  BackupObjectFacts,
+  BackupTarget,
+  CronJobFacts,
+  Fact,
+  SIZE_HISTORY,
+  SecurityFacts,
+  StoragePolicyFacts,
+} from '@internal/plugin-pg-backup-common';
+import { V1CronJob } from '@kubernetes/client-node';
+import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
+import { owningCronJob, toJobFacts } from '../jobs/jobSummaries';
+import { KubernetesGateways } from '../kubernetes/KubernetesGateways';
+import { BackupStorage } from '../storage/BackupStorage';
+import { UpstreamError, reasonOf } from '../upstream';
+
+const DAY_MS = 86_400_000;
+
+/** Settings of {@link BackupFactsReader}. */
+export interface BackupFactsReaderOptions {
+  /** How long bucket settings are reused (they rarely change). */
+  bucketSettingsTtlMs: number;
+  /** Name of the Secret holding the backup Jobs' S3 credentials, checked for rotation. */
+  credentialsSecretName: string;
+}
+
+type BucketSettings = Awaited<ReturnType<BackupStorage['readBucketSettings']>>;
+
+async function fact<T>(read: () => Promise<T>): Promise<Fact<T>> {
+  try {
+    return { known: true, value: await read() };
+  } catch (error) {
+    return { known: false, reason: reasonOf(error) };
+  }
+}
+
+/** The health rules' view of a CronJob. */
+export function toCronJobFacts(
+  cronJob: V1CronJob,
+  role: CronJobFacts['role'],
+): CronJobFacts {
+  const iso = (v: Date | string | undefined) =>
+    v ? new Date(v).toISOString() : undefined;
+  const createdAt = iso(cronJob.metadata?.creationTimestamp);
+  const lastScheduleTime = iso(cronJob.status?.lastScheduleTime);
+  const lastSuccessfulTime = iso(cronJob.status?.lastSuccessfulTime);
+  return {
+    name: cronJob.metadata?.name ?? '',
+    role,
+    schedule: cronJob.spec?.schedule ?? '',
+    ...(cronJob.spec?.timeZone && { timeZone: cronJob.spec.timeZone }),
+    suspend: cronJob.spec?.suspend ?? false,
+    ...(cronJob.spec?.startingDeadlineSeconds !== undefined && {
+      startingDeadlineSeconds: cronJob.spec.startingDeadlineSeconds,
+    }),
+    ...(createdAt && { createdAt }),
+    ...(lastScheduleTime && { lastScheduleTime }),
+    ...(lastSuccessfulTime && { lastSuccessfulTime }),
+  };
+}
+
+/**
+ * Reads every fact the health rules need for one database, each on its own: a failing source
+ * becomes an unknown fact with the reason, never an exception. Upstream calls per refresh:
+ * Kubernetes 1-2 CronJob reads, 1 Job list, 1 Secret read; S3 at least 1 list per role
+ * (more only when the newest backups are older than the first window), plus 4 bucket-setting
+ * reads when they are not cached.
+ */
+export class BackupFactsReader {
+  private readonly bucketSettings = new Map<
+    string,
+    { at: number; value: Promise<BucketSettings> }
+  >();
+
+  constructor(
+    private readonly kubernetes: KubernetesGateways,
+    private readonly storage: BackupStorage,
+    private readonly records: RecoveryRecordStore,
+    private readonly options: BackupFactsReaderOptions,
+  ) {}
+
+  /** Bucket settings, shared by the databases in the same bucket for a while. */
+  readBucketSettings(target: BackupTarget, now: Date): Promise<BucketSettings> {
+    const cacheKey = `${target.storage.bucket}\u0000${target.storage.prefix}`;
+    const cached = this.bucketSettings.get(cacheKey);
+    if (cached && now.getTime() - cached.at < this.options.bucketSettingsTtlMs)
+      return cached.value;
+    const value = this.storage.readBucketSettings(target);
+    this.bucketSettings.set(cacheKey, { at: now.getTime(), value });
+    value.catch(() => this.bucketSettings.delete(cacheKey));
+    return value;
+  }
+
+  /** Reads the facts of one target at `now`. */
+  async read(target: BackupTarget, now: Date): Promise<BackupHealthInput> {
+    const gateway = fact(async () => this.kubernetes.for(target.cluster));
+    const expected = {
+      backup: target.backupCronJob,
+      ...(target.checkpointCronJob && {
+        checkpoint: target.checkpointCronJob,
+      }),
+    };
+    const cronJobs = fact(async () => {
+      const k8s = await gateway;
+      if (!k8s.known) throw new UpstreamError(k8s.reason);
+      const reads = Object.entries(expected).map(async ([role, name]) => {
+        const cronJob = await k8s.value.getCronJob(target.namespace, name);
+        return cronJob
+          ? toCronJobFacts(cronJob, role as CronJobFacts['role'])
+          : undefined;
+      });
+      return (await Promise.all(reads)).filter(
+        (c): c is CronJobFacts => c !== undefined,
+      );
+    });
+    const jobs = fact(async () => {
+      const k8s = await gateway;
+      if (!k8s.known) throw new UpstreamError(k8s.reason);
+      const names = new Set(Object.values(expected));
+      return (await k8s.value.listJobs(target.namespace))
+        .filter(job => names.has(owningCronJob(job) ?? ''))
+        .map(toJobFacts);
+    });
+    const notBefore = new Date(
+      now.getTime() - target.objectives.retentionMs - 2 * DAY_MS,
+    );
+    const backups = fact(async () => {
+      const reads: Promise<BackupObjectFacts[]>[] = [
+        this.storage.listRecent({
+          target,
+          role: 'backup',
+          now,
+          wanted: SIZE_HISTORY.window + 1,
+          initialWindowMs: 9 * DAY_MS,
+          notBefore,
+        }),
+      ];
+      if (target.storage.checkpointPrefix)
+        reads.push(
+          this.storage.listRecent({
+            target,
+            role: 'checkpoint',
+            now,
+            wanted: 1,
+            initialWindowMs: 2 * DAY_MS,
+            notBefore,
+          }),
+        );
+      return (await Promise.all(reads)).flat();
+    });
+    const settings = this.readBucketSettings(target, now);
+    const storagePolicy = fact<StoragePolicyFacts>(
+      async () => (await settings).facts,
+    );
+    const security = fact<SecurityFacts>(async () => {
+      const { accessLogging } = await settings;
+      let credentialsSecret: SecurityFacts['credentialsSecret'];
+      const k8s = await gateway;
+      if (k8s.known) {
+        try {
+          const createdAt = await k8s.value.getSecretCreation(
+            target.namespace,
+            this.options.credentialsSecretName,
+          );
+          if (createdAt)
+            credentialsSecret = {
+              name: this.options.credentialsSecretName,
+              createdAt,
+            };
+        } catch (error) {
+          // Reading the Secret's age is optional (it needs an extra RBAC rule).
+          if (!(error instanceof UpstreamError && error.status === 403))
+            throw error;
+        }
+      }
+      return {
+        accessLogging,
+        endpoint: this.storage.endpoint,
+        ...(credentialsSecret && { credentialsSecret }),
+      };
+    });
+    const latestVerification = fact(() =>
+      this.records.latestVerification(target.entityRef),
+    );
+    const latestDrill = fact(() => this.records.latestDrill(target.entityRef));
+    return {
+      objectives: target.objectives,
+      expectedCronJobs: expected,
+      cronJobs: await cronJobs,
+      jobs: await jobs,
+      backups: await backups,
+      storagePolicy: await storagePolicy,
+      latestVerification: await latestVerification,
+      latestDrill: await latestDrill,
+      security: await security,
+    };
+  }
+}

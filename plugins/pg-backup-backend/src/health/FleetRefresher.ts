@@ -1,0 +1,208 @@
+import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
+import {
+  Entity,
+  getCompoundEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  BackupHealth,
+  BackupObjectives,
+  FleetEntry,
+  PG_BACKUP_MARKER_ANNOTATION,
+  readBackupTarget,
+} from '@internal/plugin-pg-backup-common';
+import {
+  HealthSnapshot,
+  HealthSnapshotStore,
+} from '../database/HealthSnapshotStore';
+import { reasonOf } from '../upstream';
+import { HealthService } from './HealthService';
+
+/** Called with every fresh snapshot and the previous one (notifications, metrics). */
+export type SnapshotListener = (
+  snapshots: HealthSnapshot[],
+  previous: ReadonlyMap<string, FleetEntry>,
+) => Promise<void>;
+
+const ENTITY_FIELDS = [
+  'kind',
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.title',
+  'metadata.annotations',
+  'spec.owner',
+  'spec.system',
+];
+
+/**
+ * Re-evaluates every annotated database (a scheduled, cluster-wide task) and stores the results
+ * as snapshots the fleet view and the metrics are served from. Works through the fleet with a
+ * bounded number of databases in flight.
+ */
+export class FleetRefresher {
+  private latest = new Map<string, HealthSnapshot>();
+
+  constructor(
+    private readonly deps: {
+      catalog: CatalogService;
+      auth: AuthService;
+      health: HealthService;
+      store: HealthSnapshotStore;
+      logger: LoggerService;
+      defaults: BackupObjectives;
+      concurrency: number;
+      listeners: SnapshotListener[];
+      now?: () => Date;
+    },
+  ) {}
+
+  /** The snapshots of the last refresh, by entity ref. */
+  get snapshots(): ReadonlyMap<string, HealthSnapshot> {
+    return this.latest;
+  }
+
+  /** Every entity carrying the pg-backup marker annotation. */
+  async annotatedEntities(): Promise<Entity[]> {
+    const credentials = await this.deps.auth.getOwnServiceCredentials();
+    const entities: Entity[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.catalog.queryEntities(
+        cursor
+          ? { cursor, limit: 500, fields: ENTITY_FIELDS }
+          : {
+              filter: {
+                [`metadata.annotations.${PG_BACKUP_MARKER_ANNOTATION}`]:
+                  CATALOG_FILTER_EXISTS,
+              },
+              limit: 500,
+              fields: ENTITY_FIELDS,
+            },
+        { credentials },
+      );
+      entities.push(...page.items);
+      cursor = page.pageInfo.nextCursor;
+    } while (cursor);
+    return entities;
+  }
+
+  /** Refreshes every snapshot; returns how many databases were evaluated. */
+  async refresh(): Promise<number> {
+    const began = Date.now();
+    const entities = await this.annotatedEntities();
+    const snapshots: HealthSnapshot[] = new Array(entities.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < entities.length) {
+        const index = next++;
+        snapshots[index] = await this.snapshotOf(entities[index]);
+      }
+    };
+    await Promise.all(
+      Array.from(
+        { length: Math.min(this.deps.concurrency, entities.length) },
+        worker,
+      ),
+    );
+    // After a restart the previous state comes from the store, so episodes are not lost.
+    const previous: ReadonlyMap<string, FleetEntry> = this.latest.size
+      ? this.latest
+      : new Map((await this.deps.store.list()).map(e => [e.entityRef, e]));
+    await this.deps.store.upsert(snapshots);
+    await this.deps.store.retainOnly(snapshots.map(s => s.entityRef));
+    this.latest = new Map(snapshots.map(s => [s.entityRef, s]));
+    for (const listener of this.deps.listeners) {
+      try {
+        await listener(snapshots, previous);
+      } catch (error) {
+        this.deps.logger.warn(
+          `pg-backup: snapshot listener failed: ${reasonOf(error)}`,
+        );
+      }
+    }
+    this.deps.logger.info(
+      `pg-backup: refreshed health of ${snapshots.length} databases in ${
+        Date.now() - began
+      } ms`,
+    );
+    return snapshots.length;
+  }
+
+  private async snapshotOf(entity: Entity): Promise<HealthSnapshot> {
+    const entityRef = stringifyEntityRef(entity);
+    const spec = (entity.spec ?? {}) as { owner?: string; system?: string };
+    const base = {
+      entityRef,
+      title: entity.metadata.title ?? entity.metadata.name,
+      ...(spec.owner && { owner: qualify(spec.owner, 'group', entity) }),
+      ...(spec.system && { system: qualify(spec.system, 'system', entity) }),
+    };
+    const now = (this.deps.now ?? (() => new Date()))();
+    const result = readBackupTarget(entity, this.deps.defaults);
+    let health: BackupHealth;
+    let lastDrillTime: string | undefined;
+    if (!result.ok) {
+      const message = `Invalid pg-backup annotations: ${result.problems
+        .map(p => p.message)
+        .join('; ')}`;
+      health = {
+        status: 'unknown',
+        summary: message,
+        missedRuns: 0,
+        findings: [
+          {
+            code: 'fact-unavailable',
+            severity: 'unknown',
+            subject: 'annotations',
+            message,
+          },
+        ],
+        evaluatedAt: now.toISOString(),
+      };
+    } else {
+      try {
+        const evaluated = await this.deps.health.evaluate(result.target, now);
+        health = evaluated.health;
+        lastDrillTime = evaluated.lastDrillTime;
+      } catch (error) {
+        const message = `Could not evaluate: ${reasonOf(error)}`;
+        health = {
+          status: 'unknown',
+          summary: message,
+          missedRuns: 0,
+          findings: [
+            { code: 'fact-unavailable', severity: 'unknown', message },
+          ],
+          evaluatedAt: now.toISOString(),
+        };
+      }
+    }
+    return {
+      ...base,
+      status: health.status,
+      summary: health.summary,
+      ...(health.recoveryPoint && {
+        recoveryPointTime: health.recoveryPoint.time,
+      }),
+      ...(health.rpoMet !== undefined && { rpoMet: health.rpoMet }),
+      findingCodes: health.findings.map(f => f.code),
+      ...(lastDrillTime && { lastDrillTime }),
+      evaluatedAt: health.evaluatedAt,
+      health,
+    };
+  }
+}
+
+/** Completes a relation target (`platform-team`) to a full ref (`group:default/platform-team`). */
+function qualify(ref: string, defaultKind: string, entity: Entity): string {
+  const own = getCompoundEntityRef(entity);
+  const [kindPart, rest] = ref.includes(':')
+    ? ref.split(':', 2)
+    : [defaultKind, ref];
+  const [namespace, name] = rest.includes('/')
+    ? rest.split('/', 2)
+    : [own.namespace, rest];
+  return `${kindPart.toLocaleLowerCase('en-US')}:${namespace}/${name}`;
+}

@@ -1,0 +1,206 @@
+import { PassThrough, Writable } from 'node:stream';
+import {
+  ApiException,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  Log,
+  V1CronJob,
+  V1Job,
+  V1Pod,
+} from '@kubernetes/client-node';
+import { ClusterConfig, ClusterRegistry } from './ClusterRegistry';
+import { UpstreamError, withTimeout } from '../upstream';
+
+/**
+ * Reads and creates the few Kubernetes objects pg-backup needs, in one cluster. Only called with
+ * names taken from a validated catalog target, never with names from a request.
+ */
+export class KubernetesGateway {
+  private readonly batch: BatchV1Api;
+  private readonly core: CoreV1Api;
+  private readonly logs: Log;
+
+  constructor(
+    readonly cluster: ClusterConfig,
+    private readonly timeoutMs: number,
+    kubeConfig: KubeConfig = ClusterRegistry.kubeConfig(cluster),
+  ) {
+    this.batch = kubeConfig.makeApiClient(BatchV1Api);
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.logs = new Log(kubeConfig);
+  }
+
+  private call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    return withTimeout(
+      `cluster ${this.cluster.name}: ${what}`,
+      this.timeoutMs,
+      request().catch(error => {
+        throw describeKubernetesError(this.cluster.name, what, error);
+      }),
+    );
+  }
+
+  /** One CronJob, or undefined when it does not exist. */
+  async getCronJob(
+    namespace: string,
+    name: string,
+  ): Promise<V1CronJob | undefined> {
+    try {
+      return await this.call(`get cronjob ${namespace}/${name}`, () =>
+        this.batch.readNamespacedCronJob({ namespace, name }),
+      );
+    } catch (error) {
+      if (error instanceof UpstreamError && error.status === 404)
+        return undefined;
+      throw error;
+    }
+  }
+
+  /** Jobs in a namespace (one list call; the namespace keeps only its CronJobs' history limits). */
+  async listJobs(namespace: string): Promise<V1Job[]> {
+    const list = await this.call(`list jobs in ${namespace}`, () =>
+      this.batch.listNamespacedJob({ namespace }),
+    );
+    return list.items;
+  }
+
+  /** One Job, or undefined when it does not exist. */
+  async getJob(namespace: string, name: string): Promise<V1Job | undefined> {
+    try {
+      return await this.call(`get job ${namespace}/${name}`, () =>
+        this.batch.readNamespacedJob({ namespace, name }),
+      );
+    } catch (error) {
+      if (error instanceof UpstreamError && error.status === 404)
+        return undefined;
+      throw error;
+    }
+  }
+
+  /** Creates a Job; a name conflict surfaces as an UpstreamError with status 409. */
+  async createJob(namespace: string, job: V1Job): Promise<V1Job> {
+    return this.call(`create job in ${namespace}`, () =>
+      this.batch.createNamespacedJob({ namespace, body: job }),
+    );
+  }
+
+  /** Pods of one Job (by the `job-name` label Kubernetes sets). */
+  async listJobPods(namespace: string, job: string): Promise<V1Pod[]> {
+    const list = await this.call(`list pods of job ${namespace}/${job}`, () =>
+      this.core.listNamespacedPod({
+        namespace,
+        labelSelector: `job-name=${job}`,
+      }),
+    );
+    return list.items;
+  }
+
+  /** The last lines of a pod's container log. */
+  async readLogTail(
+    namespace: string,
+    pod: string,
+    container: string,
+    tailLines: number,
+  ): Promise<string> {
+    return this.call(`read log of pod ${namespace}/${pod}`, () =>
+      this.core.readNamespacedPodLog({
+        namespace,
+        name: pod,
+        container,
+        tailLines,
+        timestamps: true,
+      }),
+    );
+  }
+
+  /** Follows a pod's container log into `out` until the container stops or `signal` aborts. */
+  async followLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    tailLines: number,
+    out: Writable,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const through = new PassThrough();
+    through.pipe(out, { end: false });
+    const ended = new Promise<void>(resolve => through.on('end', resolve));
+    const abort = await this.call(`follow log of pod ${namespace}/${pod}`, () =>
+      this.logs.log(namespace, pod, container, through, {
+        follow: true,
+        tailLines,
+        timestamps: true,
+      }),
+    );
+    const stop = () => abort.abort();
+    signal.addEventListener('abort', stop);
+    try {
+      await Promise.race([
+        ended,
+        new Promise<void>(resolve =>
+          signal.addEventListener('abort', () => resolve()),
+        ),
+      ]);
+    } finally {
+      signal.removeEventListener('abort', stop);
+      through.unpipe(out);
+    }
+  }
+
+  /** A Secret's metadata (never its data: only the creation time is read). */
+  async getSecretCreation(
+    namespace: string,
+    name: string,
+  ): Promise<string | undefined> {
+    try {
+      const secret = await this.call(`get secret ${namespace}/${name}`, () =>
+        this.core.readNamespacedSecret({ namespace, name }),
+      );
+      const created = secret.metadata?.creationTimestamp;
+      return created ? new Date(created).toISOString() : undefined;
+    } catch (error) {
+      if (error instanceof UpstreamError && error.status === 404)
+        return undefined;
+      throw error;
+    }
+  }
+}
+
+function describeKubernetesError(
+  cluster: string,
+  what: string,
+  error: unknown,
+): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  if (error instanceof ApiException) {
+    let message = '';
+    try {
+      const body =
+        typeof error.body === 'string' ? JSON.parse(error.body) : error.body;
+      message = body?.message ?? '';
+    } catch {
+      message = String(error.body ?? '').slice(0, 200);
+    }
+    return new UpstreamError(
+      `cluster ${cluster}: ${what} failed with HTTP ${error.code}${
+        message ? `: ${message}` : ''
+      }`,
+      error.code,
+    );
+  }
+  const cause = error as {
+    message?: string;
+    code?: string;
+    cause?: { code?: string; message?: string };
+  };
+  const detail =
+    cause.cause?.code ??
+    cause.code ??
+    cause.cause?.message ??
+    cause.message ??
+    String(error);
+  return new UpstreamError(
+    `cluster ${cluster} unreachable: ${what} failed (${detail})`,
+  );
+}

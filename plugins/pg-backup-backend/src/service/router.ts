@@ -1,0 +1,410 @@
+import {
+  AuditorService,
+  HttpAuthService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import {
+  CompoundEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import {
+  InputError,
+  NotAllowedError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
+import {
+  AuthorizeResult,
+  BasicPermission,
+  ResourcePermission,
+} from '@backstage/plugin-permission-common';
+import {
+  BackupEntry,
+  BackupPage,
+  FleetResponse,
+  HealthStatus,
+  StoragePolicy,
+  checkBackupKey,
+  pgBackupFleetReadPermission,
+  pgBackupLogsReadPermission,
+  pgBackupReadPermission,
+  pgBackupTriggerPermission,
+} from '@internal/plugin-pg-backup-common';
+import express, { Request } from 'express';
+import Router from 'express-promise-router';
+import { z } from 'zod';
+import { HealthSnapshotStore } from '../database/HealthSnapshotStore';
+import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
+import { BackupFactsReader } from '../health/BackupFactsReader';
+import { HealthService } from '../health/HealthService';
+import { BackupJobs, MAX_TAIL_LINES } from '../jobs/BackupJobs';
+import { BackupStorage } from '../storage/BackupStorage';
+import { UpstreamError } from '../upstream';
+import { EntityTargets, ResolvedTarget } from './EntityTargets';
+
+const DAY_MS = 86_400_000;
+const STATUSES = ['healthy', 'warning', 'critical', 'unknown'] as const;
+
+/** Everything the router calls. */
+export interface RouterOptions {
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  auditor: AuditorService;
+  targets: EntityTargets;
+  health: HealthService;
+  facts: BackupFactsReader;
+  jobs: BackupJobs;
+  storage: BackupStorage;
+  records: RecoveryRecordStore;
+  snapshots: HealthSnapshotStore;
+  now?: () => Date;
+}
+
+const listOf = (value: unknown) =>
+  (Array.isArray(value) ? value : [value])
+    .filter((v): v is string => typeof v === 'string')
+    .flatMap(v => v.split(','))
+    .map(v => v.trim())
+    .filter(Boolean);
+
+const fleetQuery = z.object({
+  owner: z.unknown().optional(),
+  system: z.unknown().optional(),
+  status: z.unknown().optional(),
+});
+
+const backupsQuery = z.object({
+  limit: z.coerce
+    .number({ invalid_type_error: 'limit must be a number' })
+    .int('limit must be a whole number')
+    .min(1, 'limit must be at least 1')
+    .max(100, 'limit must be at most 100')
+    .default(20),
+  cursor: z
+    .string()
+    .max(1024, 'cursor is longer than 1024 characters')
+    .optional(),
+});
+
+const logsQuery = z.object({
+  tailLines: z.coerce
+    .number({ invalid_type_error: 'tailLines must be a number' })
+    .int('tailLines must be a whole number')
+    .min(0, 'tailLines must be at least 0')
+    .max(MAX_TAIL_LINES, `tailLines must be at most ${MAX_TAIL_LINES}`)
+    .default(200),
+  pod: z.string().max(253, 'pod is longer than 253 characters').optional(),
+  follow: z
+    .enum(['true', 'false'], {
+      errorMap: () => ({ message: "follow must be 'true' or 'false'" }),
+    })
+    .optional(),
+});
+
+function parse<T>(schema: z.ZodType<T, any, any>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success)
+    throw new InputError(
+      result.error.issues
+        .map(i => `${i.path.join('.') || 'query'}: ${i.message}`)
+        .join('; '),
+    );
+  return result.data;
+}
+
+/** The HTTP API of pg-backup (see `src/schema/openapi.yaml`). */
+export async function createRouter(
+  options: RouterOptions,
+): Promise<express.Router> {
+  const { httpAuth, permissions, auditor, targets } = options;
+  const now = options.now ?? (() => new Date());
+  const router = Router();
+  router.use(express.json({ limit: '16kb' }));
+
+  const entityRefOf = (req: Request): CompoundEntityRef =>
+    EntityTargets.parseRef(
+      req.params.kind,
+      req.params.namespace,
+      req.params.name,
+    );
+
+  /** Authorizes a permission on the entity, then resolves the entity and its target. */
+  const authorized = async (
+    req: Request,
+    permission: ResourcePermission<'catalog-entity'>,
+  ): Promise<
+    ResolvedTarget & {
+      credentials: Awaited<ReturnType<typeof httpAuth.credentials>>;
+    }
+  > => {
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    const ref = entityRefOf(req);
+    const entityRef = stringifyEntityRef(ref);
+    const [decision] = await permissions.authorize(
+      [{ permission, resourceRef: entityRef }],
+      { credentials },
+    );
+    if (decision.result !== AuthorizeResult.ALLOW)
+      throw new NotAllowedError(
+        `not allowed to ${permission.name} on ${entityRef}`,
+      );
+    return { ...(await targets.resolve(ref)), credentials };
+  };
+
+  const basic = async (req: Request, permission: BasicPermission) => {
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    const [decision] = await permissions.authorize([{ permission }], {
+      credentials,
+    });
+    if (decision.result !== AuthorizeResult.ALLOW)
+      throw new NotAllowedError(`not allowed to ${permission.name}`);
+    return credentials;
+  };
+
+  router.get('/fleet', async (req, res) => {
+    const credentials = await basic(req, pgBackupFleetReadPermission);
+    const query = parse(fleetQuery, req.query);
+    const statuses = listOf(query.status);
+    for (const status of statuses)
+      if (!(STATUSES as readonly string[]).includes(status))
+        throw new InputError(
+          `status "${status.slice(0, 40)}" is not one of ${STATUSES.join(
+            ', ',
+          )}`,
+        );
+    let items = await options.snapshots.list({
+      owners: listOf(query.owner),
+      systems: listOf(query.system),
+      statuses: statuses as HealthStatus[],
+    });
+    // Only databases the caller may read, decided per entity (conditional rules included) in
+    // one batch.
+    if (items.length > 0) {
+      const decisions = await permissions.authorize(
+        items.map(i => ({
+          permission: pgBackupReadPermission,
+          resourceRef: i.entityRef,
+        })),
+        { credentials },
+      );
+      items = items.filter(
+        (_, i) => decisions[i].result === AuthorizeResult.ALLOW,
+      );
+    }
+    const rank: Record<HealthStatus, number> = {
+      critical: 0,
+      unknown: 1,
+      warning: 2,
+      healthy: 3,
+    };
+    items.sort(
+      (a, b) =>
+        rank[a.status] - rank[b.status] ||
+        a.entityRef.localeCompare(b.entityRef),
+    );
+    const counts: Record<HealthStatus, number> = {
+      healthy: 0,
+      warning: 0,
+      critical: 0,
+      unknown: 0,
+    };
+    for (const item of items) counts[item.status]++;
+    const refreshedAt = items
+      .map(i => i.evaluatedAt)
+      .sort()
+      .pop();
+    const body: FleetResponse = {
+      items,
+      counts,
+      ...(refreshedAt && { refreshedAt }),
+    };
+    res.json(body);
+  });
+
+  router.get('/entities/:kind/:namespace/:name/health', async (req, res) => {
+    const { target } = await authorized(req, pgBackupReadPermission);
+    res.json(await options.health.get(target));
+  });
+
+  router.get('/entities/:kind/:namespace/:name/backups', async (req, res) => {
+    const query = parse(backupsQuery, req.query);
+    const { target } = await authorized(req, pgBackupReadPermission);
+    if (query.cursor !== undefined) {
+      const problem = checkBackupKey(query.cursor, target.storage.prefix);
+      if (problem) throw new InputError(`cursor: ${problem}`);
+    }
+    const at = now();
+    const page = await options.storage.listPage({
+      target,
+      now: at,
+      before: query.cursor,
+      limit: query.limit,
+      notBefore: new Date(
+        at.getTime() - target.objectives.retentionMs - 366 * DAY_MS,
+      ),
+    });
+    const [manifests, verified] = await Promise.all([
+      Promise.all(
+        page.items.map(b =>
+          b.complete
+            ? options.storage.readManifest(target.storage.bucket, b.key)
+            : undefined,
+        ),
+      ),
+      options.records.verificationsOf(
+        target.entityRef,
+        page.items.map(b => b.key),
+      ),
+    ]);
+    const items: BackupEntry[] = page.items.map((b, i) => {
+      const manifest = manifests[i];
+      const passed = verified.get(b.key);
+      let verification: BackupEntry['verification'] = 'unverified';
+      if (passed !== undefined) verification = passed ? 'passed' : 'failed';
+      return {
+        key: b.key,
+        role: b.role,
+        size: b.size,
+        takenAt: b.takenAt ?? b.lastModified,
+        lastModified: b.lastModified,
+        complete: b.complete,
+        ...(manifest?.sha256 && { sha256: manifest.sha256 }),
+        ...(manifest?.encryption && { encryption: manifest.encryption }),
+        ...(manifest?.tableCount !== undefined && {
+          tableCount: manifest.tableCount,
+        }),
+        ...(manifest?.flywayVersion !== undefined && {
+          flywayVersion: manifest.flywayVersion,
+        }),
+        ...(manifest?.durationMs !== undefined && {
+          durationMs: manifest.durationMs,
+        }),
+        verification,
+      };
+    });
+    const body: BackupPage = {
+      items,
+      ...(page.more &&
+        items.length > 0 && { nextCursor: items[items.length - 1].key }),
+    };
+    res.json(body);
+  });
+
+  router.post('/entities/:kind/:namespace/:name/backups', async (req, res) => {
+    const { target, credentials } = await authorized(
+      req,
+      pgBackupTriggerPermission,
+    );
+    const event = await auditor.createEvent({
+      eventId: 'backup-trigger',
+      severityLevel: 'medium',
+      request: req,
+      meta: {
+        entityRef: target.entityRef,
+        cluster: target.cluster,
+        namespace: target.namespace,
+        cronJob: target.backupCronJob,
+      },
+    });
+    try {
+      const principal = credentials.principal as {
+        userEntityRef?: string;
+        subject?: string;
+      };
+      const requestedBy =
+        principal.userEntityRef ?? principal.subject ?? 'unknown';
+      const result = await options.jobs.trigger(target, requestedBy);
+      options.health.invalidate(target.entityRef);
+      await event.success({ meta: { job: result.job } });
+      res.status(202).json(result);
+    } catch (error) {
+      await event.fail({ error: error as Error });
+      throw error;
+    }
+  });
+
+  router.get('/entities/:kind/:namespace/:name/jobs', async (req, res) => {
+    const { target } = await authorized(req, pgBackupReadPermission);
+    res.json(await options.jobs.list(target));
+  });
+
+  router.get('/entities/:kind/:namespace/:name/jobs/:job', async (req, res) => {
+    const { target } = await authorized(req, pgBackupReadPermission);
+    res.json(await options.jobs.get(target, req.params.job));
+  });
+
+  router.get(
+    '/entities/:kind/:namespace/:name/jobs/:job/logs',
+    async (req, res) => {
+      const query = parse(logsQuery, req.query);
+      const { target } = await authorized(req, pgBackupLogsReadPermission);
+      const request = {
+        job: req.params.job,
+        pod: query.pod,
+        tailLines: query.tailLines,
+      };
+      if (query.follow !== 'true') {
+        const log = await options.jobs.readLog(target, request);
+        res.setHeader('X-Pod-Name', log.pod);
+        res.type('text/plain').send(log.text);
+        return;
+      }
+      const abort = new AbortController();
+      req.on('close', () => abort.abort());
+      res.type('text/plain');
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.flushHeaders();
+      await options.jobs.followLog(target, request, res, abort.signal);
+      res.end();
+    },
+  );
+
+  router.get('/entities/:kind/:namespace/:name/storage', async (req, res) => {
+    const { target } = await authorized(req, pgBackupReadPermission);
+    const at = now();
+    const [settings, usage] = await Promise.all([
+      options.facts.readBucketSettings(target, at),
+      options.storage.usage(target, at, target.objectives.retentionMs),
+    ]);
+    const body: StoragePolicy = {
+      bucket: target.storage.bucket,
+      prefix: target.storage.prefix,
+      endpoint: options.storage.endpoint,
+      lifecycleRules: settings.rules,
+      ...(settings.facts.expirationDays !== undefined && {
+        expirationDays: settings.facts.expirationDays,
+      }),
+      ...(settings.facts.defaultEncryption && {
+        defaultEncryption: settings.facts.defaultEncryption,
+      }),
+      versioning: settings.versioning,
+      accessLogging: settings.accessLogging,
+      objectCount: usage.objectCount,
+      totalBytes: usage.totalBytes,
+      windowDays: Math.round(target.objectives.retentionMs / DAY_MS),
+    };
+    res.json(body);
+  });
+
+  // A cluster or S3 failure on an action is the upstream's fault: 503 with the reason, not 500.
+  router.use(
+    (
+      error: unknown,
+      _req: Request,
+      _res: express.Response,
+      next: express.NextFunction,
+    ) => {
+      next(
+        error instanceof UpstreamError
+          ? new ServiceUnavailableError(error.message)
+          : error,
+      );
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,404 @@
+import {
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketLoggingCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  _Object,
+} from '@aws-sdk/client-s3';
+import {
+  BackupObjectFacts,
+  BackupRole,
+  BackupTarget,
+  LifecycleRuleSummary,
+  StoragePolicy,
+  StoragePolicyFacts,
+  formatBackupKey,
+  parseBackupKey,
+} from '@internal/plugin-pg-backup-common';
+import { UpstreamError, reasonOf, withTimeout } from '../upstream';
+import { S3Connection } from './S3Connection';
+
+const DAY_MS = 86_400_000;
+const MANIFEST_SUFFIX = '.manifest.json';
+const PAGE_KEYS = 1000;
+
+/** A backup object found by listing, with whether its manifest exists. */
+export interface ListedBackup extends BackupObjectFacts {
+  /** Whether `<key>.manifest.json` exists. */
+  complete: boolean;
+}
+
+/** What the manifest says of a backup (the fields pg-backup shows). */
+export interface ManifestSummary {
+  sha256?: string;
+  encryption?: string;
+  tableCount?: number;
+  flywayVersion?: string | null;
+  durationMs?: number;
+  startedAt?: string;
+}
+
+/** Counts S3 requests, so tests and the benchmark can state the calls per refresh. */
+export interface S3CallCounter {
+  /** Requests sent so far. */
+  calls: number;
+}
+
+/**
+ * Reads a database's backups and bucket settings from S3. Listing uses the keys' time order:
+ * seed-format keys (`<db>_YYYYMMDD_HHMMSS.dump`) sort by time, so the newest backups are found by
+ * listing from `StartAfter` a key for a recent instant, widening the window only as needed. The
+ * number of requests depends on the window asked for, not on the length of the history.
+ */
+export class BackupStorage {
+  readonly counter: S3CallCounter = { calls: 0 };
+  private readonly client: S3Client;
+
+  constructor(
+    private readonly connection: S3Connection,
+    private readonly timeoutMs: number,
+  ) {
+    this.client = connection.client;
+  }
+
+  /** The endpoint, for the plain-HTTP finding and the storage tab. */
+  get endpoint(): string {
+    return this.connection.endpoint;
+  }
+
+  private async send<T>(what: string, command: any): Promise<T> {
+    this.counter.calls++;
+    try {
+      return await withTimeout(
+        `S3 ${what}`,
+        this.timeoutMs,
+        this.client.send(command) as Promise<T>,
+      );
+    } catch (error) {
+      throw describeS3Error(what, error);
+    }
+  }
+
+  /**
+   * Lists keys under `prefix` that sort after `startAfter` and before `endBefore`, ascending.
+   * Stops at `endBefore` without listing further.
+   */
+  private async listRange(
+    bucket: string,
+    prefix: string,
+    startAfter: string | undefined,
+    endBefore: string | undefined,
+  ): Promise<_Object[]> {
+    const objects: _Object[] = [];
+    let token: string | undefined;
+    for (;;) {
+      const page = await this.send<{
+        Contents?: _Object[];
+        IsTruncated?: boolean;
+        NextContinuationToken?: string;
+      }>(
+        `list s3://${bucket}/${prefix}`,
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          StartAfter: token ? undefined : startAfter,
+          ContinuationToken: token,
+          MaxKeys: PAGE_KEYS,
+        }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (endBefore !== undefined && object.Key! >= endBefore) return objects;
+        objects.push(object);
+      }
+      if (!page.IsTruncated || !page.NextContinuationToken) return objects;
+      token = page.NextContinuationToken;
+    }
+  }
+
+  /**
+   * The newest `wanted` backups of one role taken after `notBefore`, newest last. The window
+   * starts at `initialWindowMs` before `now` and doubles until enough are found or it reaches
+   * `notBefore`.
+   */
+  async listRecent(options: {
+    target: BackupTarget;
+    role: BackupRole;
+    now: Date;
+    wanted: number;
+    initialWindowMs: number;
+    notBefore: Date;
+  }): Promise<ListedBackup[]> {
+    const { target, role, now, wanted, notBefore } = options;
+    const prefix =
+      role === 'backup'
+        ? target.storage.prefix
+        : target.storage.checkpointPrefix ?? '';
+    const databasePrefix = `${prefix}${target.database}_`;
+    const found: _Object[] = [];
+    let windowMs = options.initialWindowMs;
+    let end: string | undefined;
+    for (;;) {
+      const startTime = new Date(
+        Math.max(now.getTime() - windowMs, notBefore.getTime()),
+      );
+      const start = formatBackupKey(prefix, target.database, startTime);
+      const objects = await this.listRange(
+        target.storage.bucket,
+        databasePrefix,
+        start,
+        end,
+      );
+      found.unshift(...objects);
+      const dumps = found.filter(o => o.Key!.endsWith('.dump')).length;
+      if (dumps >= wanted || startTime.getTime() <= notBefore.getTime()) break;
+      end = start;
+      windowMs *= 2;
+    }
+    let backups = toBackups(found, role);
+    if (backups.length === 0) {
+      // Keys that are not in the seed's format do not sort by time: read the prefix once.
+      const all = await this.listRange(
+        target.storage.bucket,
+        prefix,
+        undefined,
+        undefined,
+      );
+      backups = toBackups(all, role).sort((a, b) =>
+        (a.takenAt ?? a.lastModified).localeCompare(
+          b.takenAt ?? b.lastModified,
+        ),
+      );
+    }
+    return backups.slice(-wanted);
+  }
+
+  /**
+   * One page of backups, newest first: keys strictly before `before` (a key), as many as
+   * `limit`, looking back at most to `notBefore`.
+   */
+  async listPage(options: {
+    target: BackupTarget;
+    now: Date;
+    before?: string;
+    limit: number;
+    notBefore: Date;
+  }): Promise<{ items: ListedBackup[]; more: boolean }> {
+    const { target, limit, notBefore } = options;
+    const prefix = target.storage.prefix;
+    const databasePrefix = `${prefix}${target.database}_`;
+    const endTime = options.before
+      ? parseBackupKey(options.before).takenAt
+      : undefined;
+    const end = options.before;
+    const endMs = endTime
+      ? Date.parse(endTime)
+      : options.now.getTime() + DAY_MS;
+    const found: _Object[] = [];
+    let windowMs = 8 * DAY_MS;
+    let rangeEnd = end;
+    for (;;) {
+      const startTime = new Date(
+        Math.max(endMs - windowMs, notBefore.getTime()),
+      );
+      const start = formatBackupKey(prefix, target.database, startTime);
+      found.unshift(
+        ...(await this.listRange(
+          target.storage.bucket,
+          databasePrefix,
+          start,
+          rangeEnd,
+        )),
+      );
+      const dumps = found.filter(o => o.Key!.endsWith('.dump')).length;
+      if (dumps > limit || startTime.getTime() <= notBefore.getTime()) break;
+      rangeEnd = start;
+      windowMs *= 2;
+    }
+    const backups = toBackups(found, 'backup').reverse();
+    return { items: backups.slice(0, limit), more: backups.length > limit };
+  }
+
+  /** The manifest of one backup, or undefined when it has none or it is unreadable. */
+  async readManifest(
+    bucket: string,
+    key: string,
+  ): Promise<ManifestSummary | undefined> {
+    try {
+      const object = await this.send<{
+        Body?: { transformToString(): Promise<string> };
+      }>(
+        `get s3://${bucket}/${key}${MANIFEST_SUFFIX}`,
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: `${key}${MANIFEST_SUFFIX}`,
+        }),
+      );
+      const text = (await object.Body?.transformToString()) ?? '';
+      if (text.length > 1_000_000) return undefined;
+      const data = JSON.parse(text);
+      return {
+        sha256: typeof data.sha256 === 'string' ? data.sha256 : undefined,
+        encryption:
+          typeof data.encryption?.serverSide === 'string'
+            ? data.encryption.serverSide
+            : undefined,
+        tableCount: Number.isSafeInteger(data.tableCount)
+          ? data.tableCount
+          : undefined,
+        flywayVersion:
+          typeof data.flywayVersion === 'string' || data.flywayVersion === null
+            ? data.flywayVersion
+            : undefined,
+        durationMs: Number.isSafeInteger(data.durationMs)
+          ? data.durationMs
+          : undefined,
+        startedAt:
+          typeof data.startedAt === 'string' ? data.startedAt : undefined,
+      };
+    } catch (error) {
+      if (error instanceof UpstreamError && error.status === 404)
+        return undefined;
+      if (error instanceof SyntaxError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Lifecycle, default encryption, versioning and access logging of the bucket. */
+  async readBucketSettings(target: BackupTarget): Promise<{
+    rules: LifecycleRuleSummary[];
+    facts: StoragePolicyFacts;
+    versioning: StoragePolicy['versioning'];
+    accessLogging: boolean;
+  }> {
+    const bucket = target.storage.bucket;
+    const [lifecycle, encryption, versioning, logging] = await Promise.all([
+      this.send<{ Rules?: any[] }>(
+        `get lifecycle of ${bucket}`,
+        new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }),
+      ).catch(absentAs('NoSuchLifecycleConfiguration', { Rules: [] })),
+      this.send<{ ServerSideEncryptionConfiguration?: { Rules?: any[] } }>(
+        `get encryption of ${bucket}`,
+        new GetBucketEncryptionCommand({ Bucket: bucket }),
+      ).catch(
+        absentAs<{ ServerSideEncryptionConfiguration?: { Rules?: any[] } }>(
+          'ServerSideEncryptionConfigurationNotFoundError',
+          {},
+        ),
+      ),
+      this.send<{ Status?: string }>(
+        `get versioning of ${bucket}`,
+        new GetBucketVersioningCommand({ Bucket: bucket }),
+      ),
+      this.send<{ LoggingEnabled?: unknown }>(
+        `get logging of ${bucket}`,
+        new GetBucketLoggingCommand({ Bucket: bucket }),
+      ),
+    ]);
+    const rules: LifecycleRuleSummary[] = (lifecycle.Rules ?? []).map(rule => {
+      const prefix: string =
+        rule.Filter?.Prefix ?? rule.Filter?.And?.Prefix ?? rule.Prefix ?? '';
+      return {
+        id: rule.ID,
+        prefix,
+        enabled: rule.Status === 'Enabled',
+        expirationDays: rule.Expiration?.Days,
+        coversBackups: target.storage.prefix.startsWith(prefix),
+      };
+    });
+    const covering = rules.filter(
+      r => r.enabled && r.coversBackups && r.expirationDays !== undefined,
+    );
+    const expirationDays = covering.length
+      ? Math.min(...covering.map(r => r.expirationDays!))
+      : undefined;
+    const sse =
+      encryption.ServerSideEncryptionConfiguration?.Rules?.[0]
+        ?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm;
+    const versioningStatus: StoragePolicy['versioning'] =
+      versioning.Status === 'Enabled' || versioning.Status === 'Suspended'
+        ? versioning.Status
+        : 'Disabled';
+    return {
+      rules,
+      facts: { expirationDays, defaultEncryption: sse },
+      versioning: versioningStatus,
+      accessLogging: Boolean(logging.LoggingEnabled),
+    };
+  }
+
+  /** Objects and bytes under the backup prefix within the last `windowMs`. */
+  async usage(
+    target: BackupTarget,
+    now: Date,
+    windowMs: number,
+  ): Promise<{ objectCount: number; totalBytes: number }> {
+    const start = formatBackupKey(
+      target.storage.prefix,
+      target.database,
+      new Date(now.getTime() - windowMs),
+    );
+    const objects = await this.listRange(
+      target.storage.bucket,
+      `${target.storage.prefix}${target.database}_`,
+      start,
+      undefined,
+    );
+    return {
+      objectCount: objects.length,
+      totalBytes: objects.reduce((sum, o) => sum + (o.Size ?? 0), 0),
+    };
+  }
+}
+
+function toBackups(objects: _Object[], role: BackupRole): ListedBackup[] {
+  const keys = new Set(objects.map(o => o.Key!));
+  return objects
+    .filter(o => o.Key!.endsWith('.dump'))
+    .map(o => {
+      const parsed = parseBackupKey(o.Key!);
+      const lastModified = (o.LastModified ?? new Date(0)).toISOString();
+      return {
+        key: o.Key!,
+        role,
+        size: o.Size ?? 0,
+        lastModified,
+        takenAt: parsed.takenAt ?? lastModified,
+        complete: keys.has(`${o.Key}${MANIFEST_SUFFIX}`),
+      };
+    });
+}
+
+function absentAs<T>(code: string, value: T) {
+  return (error: unknown): T => {
+    if (error instanceof UpstreamError && error.message.includes(code))
+      return value;
+    throw error;
+  };
+}
+
+function describeS3Error(what: string, error: unknown): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  const e = error as {
+    name?: string;
+    message?: string;
+    code?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  const status = e.$metadata?.httpStatusCode;
+  if (status) {
+    const hint =
+      status === 403
+        ? ' (access denied: check the portal credentials and the bucket policy)'
+        : '';
+    return new UpstreamError(
+      `S3 ${what} failed with HTTP ${status} ${e.name ?? ''}${hint}`.trim(),
+      status,
+    );
+  }
+  return new UpstreamError(
+    `S3 unreachable: ${what} failed (${e.code ?? e.name ?? reasonOf(error)})`,
+  );
+}

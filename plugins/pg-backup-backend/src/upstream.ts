@@ -1,0 +1,29 @@
+/** A failed call to Kubernetes or S3, with a message safe to show (no credentials). */
+export class UpstreamError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+}
+
+/** Rejects with an UpstreamError when `promise` takes longer than `timeoutMs`. */
+export function withTimeout<T>(
+  what: string,
+  timeoutMs: number,
+  promise: Promise<T>,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new UpstreamError(`${what} timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The message of any thrown value. */
+export function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
