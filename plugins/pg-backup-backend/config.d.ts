@@ -19,11 +19,15 @@ export interface Config {
     };
     /** How often the fleet's health snapshots are refreshed (default 5 minutes). */
     refreshInterval?: HumanDuration;
+    /** Delay before the first scheduled refresh after start (default 5 seconds); the first fleet request refreshes at once when no snapshot exists. */
+    refreshInitialDelay?: HumanDuration;
     /** How many databases are evaluated at once during a refresh (default 32). */
     refreshConcurrency?: number;
     cache?: {
       /** How long one database's health is reused (default 30 seconds). */
       healthTtl?: HumanDuration;
+      /** How long namespace-wide CronJob and Job lists are shared between the databases in a namespace (default 5 seconds). */
+      clusterListTtl?: HumanDuration;
       /** How long bucket lifecycle, encryption, versioning and logging are reused (default 5 minutes). */
       bucketSettingsTtl?: HumanDuration;
     };

@@ -12,10 +12,14 @@ export interface PgBackupConfig {
   defaultObjectives: BackupObjectives;
   /** Fleet refresh interval. */
   refreshIntervalMs: number;
+  /** Delay before the first scheduled refresh after start. */
+  refreshInitialDelayMs: number;
   /** Databases evaluated at once during a refresh. */
   refreshConcurrency: number;
   /** Per-entity health cache lifetime. */
   healthTtlMs: number;
+  /** How long namespace-wide Kubernetes lists are shared between databases. */
+  clusterListTtlMs: number;
   /** Bucket settings cache lifetime. */
   bucketSettingsTtlMs: number;
   /** Timeout of one upstream call. */
@@ -70,8 +74,14 @@ function readSection(config: Config | undefined): PgBackupConfig {
     refreshIntervalMs: config
       ? duration(config, 'refreshInterval', 300_000)
       : 300_000,
+    refreshInitialDelayMs: config
+      ? duration(config, 'refreshInitialDelay', 5_000)
+      : 5_000,
     refreshConcurrency: concurrency,
     healthTtlMs: config ? duration(config, 'cache.healthTtl', 30_000) : 30_000,
+    clusterListTtlMs: config
+      ? duration(config, 'cache.clusterListTtl', 5_000)
+      : 5_000,
     bucketSettingsTtlMs: config
       ? duration(config, 'cache.bucketSettingsTtl', 300_000)
       : 300_000,

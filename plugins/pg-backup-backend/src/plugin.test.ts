@@ -13,6 +13,7 @@ import { pgBackupPlugin } from './plugin';
 import {
   TestWorld,
   USERS,
+  recordingAuditor,
   recordingNotifications,
   testPolicyModule,
 } from './__testUtils__/testWorld';
@@ -47,6 +48,7 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
     factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
   };
   const notifications = recordingNotifications();
+  const auditor = recordingAuditor();
 
   beforeAll(async () => {
     world = await TestWorld.start();
@@ -59,6 +61,7 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
         mockServices.rootConfig.factory({ data: world.config() as JsonObject }),
         scheduler.factory({ skipTaskRunOnStartup: true }),
         notifications.factory,
+        auditor.factory,
       ],
     });
     server = backend.server;
@@ -101,6 +104,15 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
     expect(codes).not.toContain('encryption-missing');
     expect(health.status).toBe('critical');
     expect(JSON.stringify(res.body)).not.toContain('must-never-leak');
+  });
+
+  it('answers the first fleet request after a start by evaluating the fleet, not with an empty list', async () => {
+    const res = await request(server)
+      .get('/api/pg-backup/fleet')
+      .set('Authorization', as(USERS.owner));
+    expect(res.status).toBe(200);
+    expect(res.body.items).toHaveLength(4);
+    expect(res.body.refreshedAt).toBeDefined();
   });
 
   it('turns an upstream refusal into unknown with the reason, never a crash', async () => {
@@ -352,6 +364,31 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
       .set('Authorization', as(USERS.owner));
     expect(again.status).toBe(409);
     expect(again.body.error.message).toContain(started.body.job);
+
+    const audited = auditor.events.filter(e => e.eventId === 'backup-trigger');
+    // Refused, started, and refused as a duplicate: all three are audited.
+    expect(audited).toEqual([
+      {
+        eventId: 'backup-trigger',
+        hasRequest: true,
+        meta: { entityRef: 'resource:default/qawave-postgresql' },
+        outcome: 'fail',
+        outcomeMeta: undefined,
+      },
+      {
+        eventId: 'backup-trigger',
+        hasRequest: true,
+        meta: { entityRef: 'resource:default/qawave-postgresql' },
+        outcome: 'success',
+        outcomeMeta: {
+          cluster: undefined,
+          namespace: 'qawave',
+          cronJob: 'postgresql-backup',
+          job: started.body.job,
+        },
+      },
+      expect.objectContaining({ outcome: 'fail' }),
+    ]);
 
     // An independent client sees what kubectl create job --from would have made.
     const batch = world.adminKubeConfig().makeApiClient(BatchV1Api);

@@ -51,6 +51,7 @@ export const pgBackupPlugin = createBackendPlugin({
         const kubernetes = new KubernetesGateways(
           ClusterRegistry.fromConfig(deps.config),
           settings.upstreamTimeoutMs,
+          settings.clusterListTtlMs,
         );
         const storage = new BackupStorage(
           createS3Connection(deps.config, settings.upstreamTimeoutMs),
@@ -90,7 +91,7 @@ export const pgBackupPlugin = createBackendPlugin({
           scope: 'global',
           frequency: { milliseconds: settings.refreshIntervalMs },
           timeout: { minutes: 10 },
-          initialDelay: { seconds: 5 },
+          initialDelay: { milliseconds: settings.refreshInitialDelayMs },
           fn: async () => {
             await refresher.refresh();
           },
@@ -113,6 +114,7 @@ export const pgBackupPlugin = createBackendPlugin({
             storage,
             records,
             snapshots,
+            ensureSnapshots: () => refresher.ensureSnapshots(),
           }),
         );
       },

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
+  coreServices,
   createBackendModule,
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
@@ -339,3 +340,45 @@ export class TestWorld {
 }
 
 export { mockServices };
+
+/** An auditor that records events (the real one also records the initiator from `request`). */
+export function recordingAuditor() {
+  const events: Array<{
+    eventId: string;
+    meta?: Record<string, unknown>;
+    hasRequest: boolean;
+    outcome?: 'success' | 'fail';
+    outcomeMeta?: Record<string, unknown>;
+  }> = [];
+  return {
+    events,
+    factory: createServiceFactory({
+      service: coreServices.auditor,
+      deps: {},
+      factory: () => ({
+        createEvent: async (options: {
+          eventId: string;
+          meta?: Record<string, unknown>;
+          request?: unknown;
+        }) => {
+          const event: (typeof events)[number] = {
+            eventId: options.eventId,
+            meta: options.meta,
+            hasRequest: options.request !== undefined,
+          };
+          events.push(event);
+          return {
+            success: async (o?: { meta?: Record<string, unknown> }) => {
+              event.outcome = 'success';
+              event.outcomeMeta = o?.meta;
+            },
+            fail: async (o: { meta?: Record<string, unknown> }) => {
+              event.outcome = 'fail';
+              event.outcomeMeta = o?.meta;
+            },
+          };
+        },
+      }),
+    }),
+  };
+}

@@ -21,6 +21,8 @@ export interface FleetFilter {
   systems?: string[];
   /** Statuses to include. */
   statuses?: HealthStatus[];
+  /** At most this many entries. */
+  limit?: number;
 }
 
 interface Row {
@@ -99,6 +101,7 @@ export class HealthSnapshotStore {
     if (filter.systems?.length) query = query.whereIn('system', filter.systems);
     if (filter.statuses?.length)
       query = query.whereIn('status', filter.statuses);
+    if (filter.limit !== undefined) query = query.limit(filter.limit);
     const rows = (await query.orderBy('entity_ref')) as Row[];
     return rows.map(toEntry);
   }

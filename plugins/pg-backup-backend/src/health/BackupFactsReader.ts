@@ -63,9 +63,9 @@ export function toCronJobFacts(
 /**
  * Reads every fact the health rules need for one database, each on its own: a failing source
  * becomes an unknown fact with the reason, never an exception. Upstream calls per refresh:
- * Kubernetes 1-2 CronJob reads, 1 Job list, 1 Secret read; S3 at least 1 list per role
- * (more only when the newest backups are older than the first window), plus 4 bucket-setting
- * reads when they are not cached.
+ * Kubernetes 1 CronJob list, 1 Job list and 1 Secret read per namespace (shared by the
+ * databases in it for a few seconds); S3 1 list per role (more only when the newest backups
+ * are older than the first window), plus 4 bucket-setting reads shared per bucket.
  */
 export class BackupFactsReader {
   private readonly bucketSettings = new Map<
@@ -104,21 +104,19 @@ export class BackupFactsReader {
     const cronJobs = fact(async () => {
       const k8s = await gateway;
       if (!k8s.known) throw new UpstreamError(k8s.reason);
-      const reads = Object.entries(expected).map(async ([role, name]) => {
-        const cronJob = await k8s.value.getCronJob(target.namespace, name);
+      const all = await k8s.value.listCronJobsShared(target.namespace);
+      return Object.entries(expected).flatMap(([role, name]) => {
+        const cronJob = all.find(c => c.metadata?.name === name);
         return cronJob
-          ? toCronJobFacts(cronJob, role as CronJobFacts['role'])
-          : undefined;
+          ? [toCronJobFacts(cronJob, role as CronJobFacts['role'])]
+          : [];
       });
-      return (await Promise.all(reads)).filter(
-        (c): c is CronJobFacts => c !== undefined,
-      );
     });
     const jobs = fact(async () => {
       const k8s = await gateway;
       if (!k8s.known) throw new UpstreamError(k8s.reason);
       const names = new Set(Object.values(expected));
-      return (await k8s.value.listJobs(target.namespace))
+      return (await k8s.value.listJobsShared(target.namespace))
         .filter(job => names.has(owningCronJob(job) ?? ''))
         .map(toJobFacts);
     });
@@ -159,7 +157,7 @@ export class BackupFactsReader {
       const k8s = await gateway;
       if (k8s.known) {
         try {
-          const createdAt = await k8s.value.getSecretCreation(
+          const createdAt = await k8s.value.getSecretCreationShared(
             target.namespace,
             this.options.credentialsSecretName,
           );

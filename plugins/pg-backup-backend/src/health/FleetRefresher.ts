@@ -43,6 +43,8 @@ const ENTITY_FIELDS = [
  */
 export class FleetRefresher {
   private latest = new Map<string, HealthSnapshot>();
+  private running: Promise<number> | undefined;
+  private ready = false;
 
   constructor(
     private readonly deps: {
@@ -88,8 +90,30 @@ export class FleetRefresher {
     return entities;
   }
 
-  /** Refreshes every snapshot; returns how many databases were evaluated. */
-  async refresh(): Promise<number> {
+  /**
+   * Makes sure the fleet view has data: right after a first start (no snapshots stored yet) the
+   * first fleet request waits for one refresh instead of showing an empty fleet.
+   */
+  async ensureSnapshots(): Promise<void> {
+    if (this.ready) return;
+    if ((await this.deps.store.list({ limit: 1 })).length > 0) {
+      this.ready = true;
+      return;
+    }
+    await this.refresh();
+  }
+
+  /** Refreshes every snapshot (joining one in progress); returns how many databases were evaluated. */
+  refresh(): Promise<number> {
+    if (!this.running) {
+      this.running = this.refreshNow().finally(() => {
+        this.running = undefined;
+      });
+    }
+    return this.running;
+  }
+
+  private async refreshNow(): Promise<number> {
     const began = Date.now();
     const entities = await this.annotatedEntities();
     const snapshots: HealthSnapshot[] = new Array(entities.length);
@@ -113,6 +137,7 @@ export class FleetRefresher {
     await this.deps.store.upsert(snapshots);
     await this.deps.store.retainOnly(snapshots.map(s => s.entityRef));
     this.latest = new Map(snapshots.map(s => [s.entityRef, s]));
+    this.ready = true;
     for (const listener of this.deps.listeners) {
       try {
         await listener(snapshots, previous);

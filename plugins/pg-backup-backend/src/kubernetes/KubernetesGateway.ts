@@ -17,6 +17,10 @@ import { UpstreamError, withTimeout } from '../upstream';
  * names taken from a validated catalog target, never with names from a request.
  */
 export class KubernetesGateway {
+  private readonly shared = new Map<
+    string,
+    { at: number; value: Promise<unknown> }
+  >();
   private readonly batch: BatchV1Api;
   private readonly core: CoreV1Api;
   private readonly logs: Log;
@@ -24,6 +28,7 @@ export class KubernetesGateway {
   constructor(
     readonly cluster: ClusterConfig,
     private readonly timeoutMs: number,
+    private readonly sharedTtlMs = 0,
     kubeConfig: KubeConfig = ClusterRegistry.kubeConfig(cluster),
   ) {
     this.batch = kubeConfig.makeApiClient(BatchV1Api);
@@ -31,13 +36,59 @@ export class KubernetesGateway {
     this.logs = new Log(kubeConfig);
   }
 
+  /** Requests sent so far (for the benchmark's calls-per-refresh figure). */
+  calls = 0;
+
   private call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    this.calls++;
     return withTimeout(
       `cluster ${this.cluster.name}: ${what}`,
       this.timeoutMs,
       request().catch(error => {
         throw describeKubernetesError(this.cluster.name, what, error);
       }),
+    );
+  }
+
+  /**
+   * A namespace-wide read shared by every database in the namespace for `sharedTtlMs` (and by
+   * concurrent callers), so a fleet refresh costs one call per namespace, not per database.
+   * Actions never use it: they read fresh.
+   */
+  private sharedRead<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.shared.get(key);
+    if (hit && now - hit.at < this.sharedTtlMs) return hit.value as Promise<T>;
+    const value = read();
+    this.shared.set(key, { at: now, value });
+    value.catch(() => this.shared.delete(key));
+    if (this.shared.size > 10_000)
+      this.shared.delete(this.shared.keys().next().value!);
+    return value;
+  }
+
+  /** CronJobs of a namespace, shared for a short while (health reads). */
+  listCronJobsShared(namespace: string): Promise<V1CronJob[]> {
+    return this.sharedRead(`cronjobs/${namespace}`, async () => {
+      const list = await this.call(`list cronjobs in ${namespace}`, () =>
+        this.batch.listNamespacedCronJob({ namespace }),
+      );
+      return list.items;
+    });
+  }
+
+  /** Jobs of a namespace, shared for a short while (health reads). */
+  listJobsShared(namespace: string): Promise<V1Job[]> {
+    return this.sharedRead(`jobs/${namespace}`, () => this.listJobs(namespace));
+  }
+
+  /** A Secret's creation time, shared for a short while (health reads). */
+  getSecretCreationShared(
+    namespace: string,
+    name: string,
+  ): Promise<string | undefined> {
+    return this.sharedRead(`secret/${namespace}/${name}`, () =>
+      this.getSecretCreation(namespace, name),
     );
   }
 

@@ -8,6 +8,7 @@ export class KubernetesGateways {
   constructor(
     private readonly registry: ClusterRegistry,
     private readonly timeoutMs: number,
+    private readonly sharedTtlMs = 0,
   ) {}
 
   /** The gateway of the named cluster (or the only one); throws an InputError for unknown names. */
@@ -15,7 +16,11 @@ export class KubernetesGateways {
     const cluster = this.registry.resolve(clusterName);
     let gateway = this.gateways.get(cluster.name);
     if (!gateway) {
-      gateway = new KubernetesGateway(cluster, this.timeoutMs);
+      gateway = new KubernetesGateway(
+        cluster,
+        this.timeoutMs,
+        this.sharedTtlMs,
+      );
       this.gateways.set(cluster.name, gateway);
     }
     return gateway;

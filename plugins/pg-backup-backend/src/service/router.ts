@@ -43,6 +43,12 @@ import { EntityTargets, ResolvedTarget } from './EntityTargets';
 
 const DAY_MS = 86_400_000;
 const STATUSES = ['healthy', 'warning', 'critical', 'unknown'] as const;
+const AUTHORIZE_BATCH = 200;
+
+const chunks = <T>(list: T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(list.length / size) }, (_, i) =>
+    list.slice(i * size, (i + 1) * size),
+  );
 
 /** Everything the router calls. */
 export interface RouterOptions {
@@ -56,6 +62,8 @@ export interface RouterOptions {
   storage: BackupStorage;
   records: RecoveryRecordStore;
   snapshots: HealthSnapshotStore;
+  /** Waits for the first fleet refresh when no snapshot exists yet. */
+  ensureSnapshots: () => Promise<void>;
   now?: () => Date;
 }
 
@@ -175,25 +183,30 @@ export async function createRouter(
             ', ',
           )}`,
         );
+    await options.ensureSnapshots();
     let items = await options.snapshots.list({
       owners: listOf(query.owner),
       systems: listOf(query.system),
       statuses: statuses as HealthStatus[],
     });
-    // Only databases the caller may read, decided per entity (conditional rules included) in
-    // one batch.
-    if (items.length > 0) {
-      const decisions = await permissions.authorize(
-        items.map(i => ({
-          permission: pgBackupReadPermission,
-          resourceRef: i.entityRef,
-        })),
-        { credentials },
-      );
-      items = items.filter(
-        (_, i) => decisions[i].result === AuthorizeResult.ALLOW,
-      );
-    }
+    // Only databases the caller may read, decided per entity (conditional rules included), in
+    // batches the permission backend accepts (its request body limit is 100 kB).
+    const decisions = (
+      await Promise.all(
+        chunks(items, AUTHORIZE_BATCH).map(chunk =>
+          permissions.authorize(
+            chunk.map(i => ({
+              permission: pgBackupReadPermission,
+              resourceRef: i.entityRef,
+            })),
+            { credentials },
+          ),
+        ),
+      )
+    ).flat();
+    items = items.filter(
+      (_, i) => decisions[i].result === AuthorizeResult.ALLOW,
+    );
     const rank: Record<HealthStatus, number> = {
       critical: 0,
       unknown: 1,
@@ -294,22 +307,18 @@ export async function createRouter(
   });
 
   router.post('/entities/:kind/:namespace/:name/backups', async (req, res) => {
-    const { target, credentials } = await authorized(
-      req,
-      pgBackupTriggerPermission,
-    );
+    // Audited from the start, so refused attempts are recorded too.
     const event = await auditor.createEvent({
       eventId: 'backup-trigger',
       severityLevel: 'medium',
       request: req,
-      meta: {
-        entityRef: target.entityRef,
-        cluster: target.cluster,
-        namespace: target.namespace,
-        cronJob: target.backupCronJob,
-      },
+      meta: { entityRef: stringifyEntityRef(entityRefOf(req)) },
     });
     try {
+      const { target, credentials } = await authorized(
+        req,
+        pgBackupTriggerPermission,
+      );
       const principal = credentials.principal as {
         userEntityRef?: string;
         subject?: string;
@@ -318,7 +327,14 @@ export async function createRouter(
         principal.userEntityRef ?? principal.subject ?? 'unknown';
       const result = await options.jobs.trigger(target, requestedBy);
       options.health.invalidate(target.entityRef);
-      await event.success({ meta: { job: result.job } });
+      await event.success({
+        meta: {
+          cluster: target.cluster,
+          namespace: target.namespace,
+          cronJob: target.backupCronJob,
+          job: result.job,
+        },
+      });
       res.status(202).json(result);
     } catch (error) {
       await event.fail({ error: error as Error });

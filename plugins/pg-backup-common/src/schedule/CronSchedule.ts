@@ -15,6 +15,9 @@ const DESCRIPTORS: Record<string, string> = {
 const NAMES =
   /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|sun|mon|tue|wed|thu|fri|sat)\b/gi;
 
+const PARSED = new Map<string, CronSchedule | string>();
+const PARSED_MAX = 1000;
+
 /** A CronJob schedule (five fields or a descriptor) in a time zone, as Kubernetes runs it. */
 export class CronSchedule {
   /** The schedule text as written in the CronJob. */
@@ -34,6 +37,20 @@ export class CronSchedule {
    * either is invalid, naming the value and what is accepted.
    */
   static parse(expression: string, timeZone = 'UTC'): CronSchedule | string {
+    // A fleet shares a handful of schedules: parse each once (the result is immutable).
+    const cacheKey = `${timeZone}\u0000${expression}`;
+    const cached = PARSED.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const parsed = CronSchedule.parseUncached(expression, timeZone);
+    if (PARSED.size >= PARSED_MAX) PARSED.delete(PARSED.keys().next().value!);
+    PARSED.set(cacheKey, parsed);
+    return parsed;
+  }
+
+  private static parseUncached(
+    expression: string,
+    timeZone: string,
+  ): CronSchedule | string {
     const text = expression.trim();
     if (/^(CRON_)?TZ=/.test(text)) {
       return `schedule "${expression}" sets a time zone inside the schedule, which Kubernetes rejects; use spec.timeZone`;

@@ -33,6 +33,8 @@ export function checkTimeZone(timeZone: string): string | undefined {
 
 /** Offset of the zone from UTC at the instant, in milliseconds (east positive). */
 export function timeZoneOffsetMs(instantMs: number, timeZone: string): number {
+  // UTC is by far the most common zone (backup containers run in UTC): skip Intl for it.
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return 0;
   const parts: Record<string, number> = {};
   for (const { type, value } of formatter(timeZone).formatToParts(
     new Date(instantMs),
