@@ -8,4 +8,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
 source scripts/env.sh
 cd packages/backup-agent
+# the agent runs as the image runs it: the bundled dist/cli.js, built fresh from the sources
+node scripts/build-cli.js
 exec node -r sucrase/register/ts bench/benchmark.ts "$@"

@@ -15,7 +15,8 @@ import {
 import { S3Sandbox, psql } from '@internal/sandbox';
 
 const run = promisify(execFile);
-const agentCli = path.resolve(__dirname, '../src/cli.ts');
+// the bundled CLI the image runs (scripts/benchmark-backup.sh builds it first)
+const agentCli = path.resolve(__dirname, '../dist/cli.js');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-backup-bench-'));
 
 /** Runs a command under /usr/bin/time; returns wall seconds and peak RSS (KiB) of the process tree's largest member. */
@@ -141,11 +142,7 @@ async function main(): Promise<void> {
         );
         sample(
           'agentBackup',
-          await timed(
-            process.execPath,
-            ['-r', 'sucrase/register/ts', agentCli, 'backup'],
-            agentEnv,
-          ),
+          await timed(process.execPath, [agentCli, 'backup'], agentEnv),
         );
         sample(
           'peer',
@@ -189,17 +186,13 @@ async function main(): Promise<void> {
         await psql('postgres', `DROP DATABASE IF EXISTS ${db}_agent`);
         sample(
           'agentRestore',
-          await timed(
-            process.execPath,
-            ['-r', 'sucrase/register/ts', agentCli, 'restore'],
-            {
-              ...agentEnv,
-              BACKUP_FILE: key,
-              TARGET_DATABASE: `${db}_agent`,
-              RESTORE_JOBS: '2',
-              RESTORE_WORK_DIR: work,
-            },
-          ),
+          await timed(process.execPath, [agentCli, 'restore'], {
+            ...agentEnv,
+            BACKUP_FILE: key,
+            TARGET_DATABASE: `${db}_agent`,
+            RESTORE_JOBS: '2',
+            RESTORE_WORK_DIR: work,
+          }),
         );
       }
       const median = (name: string) => {

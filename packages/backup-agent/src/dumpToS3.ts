@@ -13,7 +13,7 @@ import type { S3Config } from './config';
 import { OutputTail, describeExit } from './pgTools';
 import { describeS3Error } from './s3Access';
 
-/** Multipart part size: bounds the memory the upload holds (partSize × queueSize). */
+/** Multipart part size: bounds the memory the upload holds (partSize × (queueSize + 2)). */
 export const PART_SIZE = 8 * 1024 * 1024;
 /** Parts uploaded concurrently. */
 export const QUEUE_SIZE = 2;
@@ -130,6 +130,8 @@ export async function dumpToS3(options: DumpToS3Options): Promise<DumpResult> {
   let sizeBytes = 0;
   let nextProgress = PART_SIZE;
   const body = new Transform({
+    // room for one more part, so pg_dump keeps writing while both parts are being uploaded
+    readableHighWaterMark: PART_SIZE,
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
       sizeBytes += chunk.length;

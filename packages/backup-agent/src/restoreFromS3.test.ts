@@ -8,7 +8,12 @@ import {
 } from './__testUtils__/testEnvironment';
 import { readAgentConfig } from './config';
 import type { BackupManifest } from './manifest';
-import { defaultTargetDatabase, restoreFromS3 } from './restoreFromS3';
+import {
+  RESTORE_SESSION_OPTIONS,
+  defaultTargetDatabase,
+  restoreEnvironment,
+  restoreFromS3,
+} from './restoreFromS3';
 
 jest.setTimeout(30_000);
 
@@ -19,6 +24,20 @@ describe('defaultTargetDatabase', () => {
     expect(
       defaultTargetDatabase('qawave', new Date('2026-01-30T02:03:04.567Z')),
     ).toBe('qawave_restore_20260130020304');
+  });
+});
+
+describe('restoreEnvironment', () => {
+  it('gives pg_restore synchronous_commit=off, before the PGOPTIONS of the environment', () => {
+    expect(RESTORE_SESSION_OPTIONS).toBe('-c synchronous_commit=off');
+    expect(restoreEnvironment({ PGHOST: 'db' })).toEqual({
+      PGHOST: 'db',
+      PGOPTIONS: '-c synchronous_commit=off',
+    });
+    // later settings win, so the operator's own PGOPTIONS can override ours
+    expect(
+      restoreEnvironment({ PGOPTIONS: '-c synchronous_commit=on' }).PGOPTIONS,
+    ).toBe('-c synchronous_commit=off -c synchronous_commit=on');
   });
 });
 

@@ -175,6 +175,33 @@ async function dropDatabase(admin: Client, name: string): Promise<void> {
 const UNREADABLE_ARCHIVE =
   /does not appear to be a valid archive|did not find magic string|unsupported version|unrecognized file format|could not read input file|unexpected end of file/;
 
+/**
+ * Session settings for pg_restore's connections to the staging database, ahead of any PGOPTIONS
+ * of the environment (which win). `synchronous_commit=off`: pg_restore commits every table,
+ * index and constraint on its own, and none of them need to wait for its WAL flush, because the
+ * staging database is dropped on any failure and only becomes the target through
+ * `ALTER DATABASE ... RENAME`, whose own (synchronous) commit flushes all WAL written before it.
+ */
+export const RESTORE_SESSION_OPTIONS = '-c synchronous_commit=off';
+
+/** The environment of pg_restore: the libpq variables plus {@link RESTORE_SESSION_OPTIONS}. */
+export function restoreEnvironment(
+  pgEnv: NodeJS.ProcessEnv,
+): NodeJS.ProcessEnv {
+  return {
+    ...pgEnv,
+    PGOPTIONS: [RESTORE_SESSION_OPTIONS, pgEnv.PGOPTIONS]
+      .filter(Boolean)
+      .join(' '),
+  };
+}
+
+/**
+ * What streaming buffers between S3 and pg_restore's stdin. The pipe to pg_restore is the slow
+ * side; a larger buffer gains nothing and only raises the agent's memory with the dump's size.
+ */
+export const STREAM_BUFFER_BYTES = 1024 * 1024;
+
 /** Below this many tables a parallel pg_restore gains less than streaming saves (see README). */
 export const PARALLEL_MIN_TABLES = 4;
 
@@ -218,12 +245,12 @@ async function streamIntoPgRestore(
   context: RunContext,
   config: AgentConfig,
   key: string,
+  body: Readable,
   staging: string,
   pgEnv: NodeJS.ProcessEnv,
 ): Promise<{ sizeBytes: number; sha256: string; result: PgToolResult }> {
   const { s3 } = config;
-  const body = await openDumpObject(context, config, key);
-  const input = new PassThrough({ highWaterMark: 8 * 1024 * 1024 });
+  const input = new PassThrough({ highWaterMark: STREAM_BUFFER_BYTES });
   const running = runPgTool(
     'pg_restore',
     ['--no-owner', '--exit-on-error', '-d', staging],
@@ -290,26 +317,39 @@ export async function restoreFromS3(
   const key = config.backupKey as string;
   const { s3, postgres } = config;
 
-  const manifest = await readManifest(s3Client, s3, key);
+  // the manifest and the maintenance connection are independent: fetch both at once
+  const [manifestRead, adminConnected] = await Promise.allSettled([
+    readManifest(s3Client, s3, key),
+    connectPostgres(postgres, MAINTENANCE_DATABASE, 'the maintenance database'),
+  ]);
+  if (manifestRead.status === 'rejected') {
+    if (adminConnected.status === 'fulfilled') {
+      await adminConnected.value.end().catch(() => {});
+    }
+    throw manifestRead.reason;
+  }
+  const manifest = manifestRead.value;
   const target =
     config.targetDatabase ??
     defaultTargetDatabase(postgres.database ?? manifest.database, started);
   const targetProblem = checkDatabaseName(target);
-  if (targetProblem) {
-    throw refused(
-      `default target from PGDATABASE: ${targetProblem}; set TARGET_DATABASE`,
-    );
+  if (targetProblem || adminConnected.status === 'rejected') {
+    if (adminConnected.status === 'fulfilled') {
+      await adminConnected.value.end().catch(() => {});
+    }
+    if (targetProblem) {
+      throw refused(
+        `default target from PGDATABASE: ${targetProblem}; set TARGET_DATABASE`,
+      );
+    }
+    throw (adminConnected as PromiseRejectedResult).reason;
   }
+  const admin = adminConnected.value;
   log.info(
     `restore: s3://${s3.bucket}/${key} (${manifest.sizeBytes} bytes, ${manifest.tableCount} tables, taken ${manifest.startedAt}) -> database "${target}"`,
   );
 
-  const admin = await connectPostgres(
-    postgres,
-    MAINTENANCE_DATABASE,
-    'the maintenance database',
-  );
-  const pgEnv = pgToolEnvironment(postgres);
+  const pgEnv = restoreEnvironment(pgToolEnvironment(postgres));
   let workDir: string | undefined;
   try {
     // fail fast, before a long download; checked again right before the swap
@@ -386,13 +426,26 @@ export async function restoreFromS3(
         ),
       );
     } else {
-      await createDatabase(admin, staging);
+      // CREATE DATABASE and the GET's first byte both take a moment: wait for both at once
+      const [created, opened] = await Promise.allSettled([
+        createDatabase(admin, staging),
+        openDumpObject(context, config, key),
+      ]);
+      if (created.status === 'rejected' || opened.status === 'rejected') {
+        if (opened.status === 'fulfilled') opened.value.destroy();
+        if (created.status === 'fulfilled') {
+          await dropDatabase(admin, staging).catch(() => {});
+        }
+        throw created.status === 'rejected'
+          ? created.reason
+          : (opened as PromiseRejectedResult).reason;
+      }
       log.info(
         `restore: created staging database "${staging}"; streaming the dump into pg_restore, checking its SHA-256 on the way`,
       );
       restoreStarted = Date.now();
       const streamed = await withStagingCleanup(admin, staging, () =>
-        streamIntoPgRestore(context, config, key, staging, pgEnv),
+        streamIntoPgRestore(context, config, key, opened.value, staging, pgEnv),
       );
       log.info(
         `restore: streamed ${streamed.sizeBytes} bytes, sha256 ${streamed.sha256}`,

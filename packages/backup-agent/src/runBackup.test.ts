@@ -4,14 +4,18 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { S3Sandbox, seedBucket } from '@internal/sandbox';
+import { Client } from 'pg';
 import type { AgentLog } from './AgentLog';
 import {
+  PG,
   createSmallDatabase,
   dropDatabases,
   uniqueDatabaseName,
 } from './__testUtils__/testEnvironment';
 import { readAgentConfig } from './config';
-import { runBackup } from './runBackup';
+import type { DumpToS3Options } from './dumpToS3';
+import { dumpWithFacts, runBackup } from './runBackup';
+import { beginExportedSnapshot, releaseSnapshot } from './snapshot';
 
 jest.setTimeout(30_000);
 
@@ -102,6 +106,111 @@ describe('runBackup', () => {
     ).rejects.toMatchObject({
       exitCode: 2,
       message: expect.stringContaining('"agent_missing_db" does not exist'),
+    });
+  });
+
+  describe('dumpWithFacts', () => {
+    const clients: Client[] = [];
+    const connect = async () => {
+      const c = new Client({ ...PG, database });
+      await c.connect();
+      clients.push(c);
+      return c;
+    };
+    afterEach(async () => {
+      await Promise.all(clients.splice(0).map(c => c.end().catch(() => {})));
+    });
+    const options = (signal: AbortSignal) =>
+      ({ signal } as unknown as DumpToS3Options);
+    /** Resolves once a query of `database` waits for a lock (polled on its own connection). */
+    const countWaitsForLock = async () => {
+      const watcher = await connect();
+      for (let i = 0; i < 2000; i++) {
+        const waiting = await watcher.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+          [database],
+        );
+        if (waiting.rows[0].n > 0) return;
+        await new Promise(r => setTimeout(r, 5));
+      }
+      throw new Error('no query waited for the lock');
+    };
+    /** Holds an exclusive lock on customers, so counting it waits. */
+    const lockCustomers = async () => {
+      const locker = await connect();
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE customers IN ACCESS EXCLUSIVE MODE');
+      return () => locker.query('ROLLBACK');
+    };
+
+    it('counts in the snapshot while the dump runs', async () => {
+      const [client, factsClient] = [await connect(), await connect()];
+      const snapshotId = await beginExportedSnapshot(client);
+      const unlock = await lockCustomers();
+      const done = await dumpWithFacts(
+        snapshotId,
+        client,
+        factsClient,
+        async () => {
+          // the dump is running while the facts connection counts (here: waits to count)
+          await countWaitsForLock();
+          await unlock();
+          return { sizeBytes: 1, sha256: 'x' };
+        },
+        options(new AbortController().signal),
+      );
+      await releaseSnapshot(client);
+      expect(done.result).toEqual({ sizeBytes: 1, sha256: 'x' });
+      expect(done.facts.rowCounts['public.customers']).toBe(250);
+      expect(done.facts.tables).toHaveLength(3);
+    });
+
+    it('stops the dump when the facts cannot be read, and throws that error', async () => {
+      const [client, factsClient] = [await connect(), await connect()];
+      let dumpSignal: AbortSignal | undefined;
+      await expect(
+        dumpWithFacts(
+          '00000000-00000000-1', // never exported: SET TRANSACTION SNAPSHOT fails
+          client,
+          factsClient,
+          ({ signal }) =>
+            new Promise((_resolve, reject) => {
+              dumpSignal = signal;
+              signal.addEventListener('abort', () =>
+                reject(new Error('dump aborted')),
+              );
+            }),
+          options(new AbortController().signal),
+        ),
+      ).rejects.toThrow(/snapshot/i);
+      expect(dumpSignal?.aborted).toBe(true);
+    });
+
+    it('cancels a running count when the dump fails, and throws the dump error', async () => {
+      const [client, factsClient] = [await connect(), await connect()];
+      const snapshotId = await beginExportedSnapshot(client);
+      // the count of customers waits for this lock until it is cancelled
+      const unlock = await lockCustomers();
+      const started = Date.now();
+      try {
+        await expect(
+          dumpWithFacts(
+            snapshotId,
+            client,
+            factsClient,
+            async () => {
+              await countWaitsForLock();
+              throw new Error('pg_dump failed');
+            },
+            options(new AbortController().signal),
+          ),
+        ).rejects.toThrow('pg_dump failed');
+        // returned without the lock being released: the count was cancelled
+        expect(Date.now() - started).toBeLessThan(10_000);
+      } finally {
+        await unlock();
+        await releaseSnapshot(client).catch(() => {});
+      }
     });
   });
 });

@@ -4,14 +4,19 @@ import type { Client } from 'pg';
 import type { AgentLog } from './AgentLog';
 import { requestCheckpoint } from './checkpoint';
 import type { AgentConfig } from './config';
-import { dumpToS3 } from './dumpToS3';
+import { DumpResult, DumpToS3Options, dumpToS3 } from './dumpToS3';
 import { BackupManifest, writeManifest } from './manifest';
 import {
   connectPostgres,
   describePostgresError,
   pgToolEnvironment,
 } from './postgresAccess';
-import { exportSnapshot, releaseSnapshot } from './snapshot';
+import {
+  DatabaseFacts,
+  beginExportedSnapshot,
+  readFactsInSnapshot,
+  releaseSnapshot,
+} from './snapshot';
 
 /** What a backup run needs besides its configuration. */
 export interface RunContext {
@@ -38,7 +43,21 @@ export async function runBackup(
   const database = config.postgres.database as string;
   const { s3 } = config;
 
-  const client: Client = await connectPostgres(config.postgres, database);
+  // one connection exports the snapshot (and holds it until pg_dump is done), a second one
+  // imports it and counts the rows while pg_dump runs
+  const connecting = await Promise.allSettled([
+    connectPostgres(config.postgres, database),
+    connectPostgres(config.postgres, database),
+  ]);
+  const [client, factsClient] = connecting.map(c =>
+    c.status === 'fulfilled' ? c.value : undefined,
+  );
+  if (!client || !factsClient) {
+    await Promise.all([client?.end(), factsClient?.end()]).catch(() => {});
+    throw (
+      connecting.find(c => c.status === 'rejected') as PromiseRejectedResult
+    ).reason;
+  }
   let dumped: string | undefined;
   try {
     let walSwitchLsn: string | undefined;
@@ -50,24 +69,33 @@ export async function runBackup(
     log.info(
       `${kind}: starting ${database} -> s3://${s3.bucket}/${key} (server-side encryption ${s3.sse})`,
     );
-    const { snapshotId, facts } = await exportSnapshot(client);
+    const snapshotId = await beginExportedSnapshot(client);
+    log.info(
+      `${kind}: snapshot ${snapshotId}; pg_dump started, counting the rows in the same snapshot meanwhile`,
+    );
+    const { result, facts } = await dumpWithFacts(
+      snapshotId,
+      client,
+      factsClient,
+      dumpOptions => dumpToS3(dumpOptions),
+      {
+        s3Client,
+        s3,
+        key,
+        database,
+        snapshotId,
+        pgEnv: pgToolEnvironment(config.postgres),
+        signal,
+        log,
+      },
+    );
     log.info(
       `${kind}: snapshot ${snapshotId}: ${
         facts.tables.length
       } tables, flyway version ${facts.flywayVersion ?? 'none'}, PostgreSQL ${
         facts.serverVersion
-      }; pg_dump started`,
+      }`,
     );
-    const result = await dumpToS3({
-      s3Client,
-      s3,
-      key,
-      database,
-      snapshotId,
-      pgEnv: pgToolEnvironment(config.postgres),
-      signal,
-      log,
-    });
     dumped = key;
     await releaseSnapshot(client);
     signal.throwIfAborted();
@@ -119,6 +147,49 @@ export async function runBackup(
     }
     throw describePostgresError(e, config.postgres, database);
   } finally {
-    await client.end().catch(() => {});
+    await Promise.all([
+      client.end().catch(() => {}),
+      factsClient.end().catch(() => {}),
+    ]);
   }
+}
+
+/**
+ * Runs the dump and reads the facts on `factsClient` (importing `snapshotId`, which `client`
+ * exported and holds) at the same time: the exact counts cost no wall time of their own.
+ * If either fails, the other is stopped (pg_dump killed and its upload aborted, or the counting
+ * query cancelled) and awaited, and the first failure is thrown.
+ */
+export async function dumpWithFacts(
+  snapshotId: string,
+  client: Client,
+  factsClient: Client,
+  dump: (options: DumpToS3Options) => Promise<DumpResult>,
+  options: DumpToS3Options,
+): Promise<{ result: DumpResult; facts: DatabaseFacts }> {
+  let firstFailure: { error: unknown } | undefined;
+  const stopDump = new AbortController();
+  const factsRead = readFactsInSnapshot(factsClient, snapshotId).catch(e => {
+    firstFailure ??= { error: e };
+    stopDump.abort(e);
+    throw e;
+  });
+  const dumping = dump({
+    ...options,
+    signal: AbortSignal.any([options.signal, stopDump.signal]),
+  }).catch(async e => {
+    firstFailure ??= { error: e };
+    // a count of a large table can take a while: stop it rather than wait for it
+    // (pg sets processID from the server's BackendKeyData; @types/pg does not declare it)
+    const pid = (factsClient as unknown as { processID?: number }).processID;
+    if (pid) {
+      await client.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
+    }
+    throw e;
+  });
+  const [dumped, read] = await Promise.allSettled([dumping, factsRead]);
+  if (firstFailure) throw firstFailure.error;
+  if (dumped.status === 'rejected') throw dumped.reason;
+  if (read.status === 'rejected') throw read.reason;
+  return { result: dumped.value, facts: read.value };
 }

@@ -6,7 +6,13 @@ import {
   sql,
   uniqueDatabaseName,
 } from './__testUtils__/testEnvironment';
-import { exportSnapshot, readDatabaseFacts, releaseSnapshot } from './snapshot';
+import {
+  beginExportedSnapshot,
+  exportSnapshot,
+  readDatabaseFacts,
+  readFactsInSnapshot,
+  releaseSnapshot,
+} from './snapshot';
 
 describe('snapshot', () => {
   const database = uniqueDatabaseName('snapshot');
@@ -53,6 +59,36 @@ describe('snapshot', () => {
     }
     const after = await readDatabaseFacts(client);
     expect(after.rowCounts['public.customers']).toBe(251);
+  });
+
+  it('reads the facts on a second connection that imports the exported snapshot', async () => {
+    const before = await readDatabaseFacts(client);
+    const snapshotId = await beginExportedSnapshot(client);
+    const second = new Client({ ...PG, database });
+    await second.connect();
+    try {
+      // written after the export, before the second connection imports the snapshot
+      await sql('INSERT INTO customers VALUES (10001, $$later$$)', database);
+      const facts = await readFactsInSnapshot(second, snapshotId);
+      expect(facts.rowCounts['public.customers']).toBe(
+        before.rowCounts['public.customers'],
+      );
+      expect(facts.tables).toEqual(before.tables);
+      expect(facts.flywayVersion).toBe(before.flywayVersion);
+    } finally {
+      await releaseSnapshot(client);
+      await second.end();
+    }
+    expect(
+      (await readDatabaseFacts(client)).rowCounts['public.customers'],
+    ).toBe(before.rowCounts['public.customers'] + 1);
+  });
+
+  it('fails on a snapshot that is not exported, leaving the connection usable', async () => {
+    await expect(
+      readFactsInSnapshot(client, '00000000-00000000-1'),
+    ).rejects.toThrow(/snapshot/i);
+    expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   });
 
   it('reports no Flyway version without the history table', async () => {

@@ -78,21 +78,61 @@ export async function readDatabaseFacts(
 }
 
 /**
- * Starts a REPEATABLE READ, READ ONLY transaction on `client`, exports its snapshot for
- * `pg_dump --snapshot` and reads the database's facts in that same snapshot, so the manifest
- * describes exactly what the dump contains. The caller keeps the transaction open until pg_dump
- * has finished, then ends it with {@link releaseSnapshot}.
+ * Starts a REPEATABLE READ, READ ONLY transaction on `client` and exports its snapshot for
+ * `pg_dump --snapshot` and {@link readFactsInSnapshot}. The caller keeps the transaction open
+ * until pg_dump has finished (and the facts are read), then ends it with {@link releaseSnapshot}.
  */
-export async function exportSnapshot(
-  client: Client,
-): Promise<ExportedSnapshot> {
+export async function beginExportedSnapshot(client: Client): Promise<string> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
   try {
     const exported = await client.query<{ id: string }>(
       'SELECT pg_export_snapshot() AS id',
     );
+    return exported.rows[0].id;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Reads the database's facts on a second connection that imports the exported snapshot
+ * (`SET TRANSACTION SNAPSHOT`), so they describe exactly what pg_dump (which imports the same
+ * snapshot) writes, while pg_dump already runs: the exact row counts cost no extra wall time.
+ * The exporting transaction must stay open until this has returned.
+ */
+export async function readFactsInSnapshot(
+  client: Client,
+  snapshotId: string,
+): Promise<DatabaseFacts> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+  try {
+    await client.query(
+      `SET TRANSACTION SNAPSHOT ${client.escapeLiteral(snapshotId)}`,
+    );
     const facts = await readDatabaseFacts(client);
-    return { snapshotId: exported.rows[0].id, facts };
+    await client.query('COMMIT');
+    return facts;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Starts a REPEATABLE READ, READ ONLY transaction on `client`, exports its snapshot for
+ * `pg_dump --snapshot` and reads the database's facts in that same snapshot, so the manifest
+ * describes exactly what the dump contains. The caller keeps the transaction open until pg_dump
+ * has finished, then ends it with {@link releaseSnapshot}. (The backup itself reads the facts
+ * concurrently with pg_dump, see {@link readFactsInSnapshot}.)
+ */
+export async function exportSnapshot(
+  client: Client,
+): Promise<ExportedSnapshot> {
+  const snapshotId = await beginExportedSnapshot(client);
+  try {
+    const facts = await readDatabaseFacts(client);
+    return { snapshotId, facts };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
     throw e;
