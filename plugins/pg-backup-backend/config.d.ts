@@ -21,7 +21,7 @@ export interface Config {
     refreshInterval?: HumanDuration;
     /** Delay before the first scheduled refresh after start (default 5 seconds); the first fleet request refreshes at once when no snapshot exists. */
     refreshInitialDelay?: HumanDuration;
-    /** How many databases are evaluated at once during a refresh (default 32). */
+    /** How many databases are evaluated at once during a refresh (default 64). */
     refreshConcurrency?: number;
     cache?: {
       /** How long one database's health is reused (default 30 seconds). */

@@ -7,6 +7,17 @@ import https from 'node:https';
  */
 export class LatencyProxy {
   readonly counts = new Map<string, number>();
+  /** Answers of GET requests kept for replay (only when `replayGets` is on). */
+  private readonly replay = new Map<
+    string,
+    { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
+  >();
+  /**
+   * When on, a GET identical to an earlier one is answered with the upstream's earlier answer
+   * (after the same delay) instead of asking the upstream again: takes the emulator's own
+   * service time out of a measurement. Off by default.
+   */
+  replayGets = false;
   /** How long the upstream took to answer each request (headers), after the added delay. */
   readonly upstreamMs: number[] = [];
   private readonly server: http.Server | https.Server;
@@ -29,6 +40,16 @@ export class LatencyProxy {
       const name = this.label(req.method ?? 'GET', req.url ?? '/');
       this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
       setTimeout(() => {
+        const replayKey = `${req.headers.host} ${req.url}`;
+        const replayed =
+          this.replayGets && req.method === 'GET'
+            ? this.replay.get(replayKey)
+            : undefined;
+        if (replayed) {
+          res.writeHead(replayed.status, replayed.headers);
+          res.end(replayed.body);
+          return;
+        }
         const url = new URL(req.url ?? '/', this.target);
         const sent = performance.now();
         const upstream = (secure ? https : http).request(
@@ -41,6 +62,17 @@ export class LatencyProxy {
           answer => {
             this.upstreamMs.push(performance.now() - sent);
             res.writeHead(answer.statusCode ?? 502, answer.headers);
+            if (this.replayGets && req.method === 'GET') {
+              const chunks: Buffer[] = [];
+              answer.on('data', chunk => chunks.push(chunk));
+              answer.on('end', () =>
+                this.replay.set(replayKey, {
+                  status: answer.statusCode ?? 502,
+                  headers: answer.headers,
+                  body: Buffer.concat(chunks),
+                }),
+              );
+            }
             answer.pipe(res);
           },
         );

@@ -49,7 +49,7 @@ export function readPgBackupConfig(root: Config): PgBackupConfig {
 
 function readSection(config: Config | undefined): PgBackupConfig {
   const d = DEFAULT_BACKUP_OBJECTIVES;
-  const concurrency = config?.getOptionalNumber('refreshConcurrency') ?? 32;
+  const concurrency = config?.getOptionalNumber('refreshConcurrency') ?? 64;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
     throw new Error(
       `pgBackup.refreshConcurrency must be an integer from 1 to 256, got ${concurrency}`,

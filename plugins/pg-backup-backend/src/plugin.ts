@@ -67,6 +67,7 @@ export const pgBackupPlugin = createBackendPlugin({
           catalog: deps.catalog,
           auth: deps.auth,
           health,
+          records,
           store: snapshots,
           logger: deps.logger,
           defaults: settings.defaultObjectives,

@@ -43,9 +43,8 @@ export const USERS = {
 
 /**
  * The test policy: `nobody` may do nothing in pg-backup; `viewer` may neither read logs nor
- * trigger backups. (A catalog conditional decision such as isEntityOwner cannot be evaluated in
- * startTestBackend: its mock auth drops the actor of on-behalf-of tokens, so the catalog's
- * apply-conditions endpoint refuses the permission backend. The router treats that as a deny.)
+ * trigger backups. Catalog conditional decisions (isEntityOwner) need real auth services and are
+ * tested in conditionalPermissions.test.ts.
  */
 export class TestPolicy implements PermissionPolicy {
   async handle(

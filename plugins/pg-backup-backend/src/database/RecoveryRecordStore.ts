@@ -51,6 +51,59 @@ export class RecoveryRecordStore {
       : undefined;
   }
 
+  /** The newest verification and drill of every database (two queries, for a fleet refresh). */
+  async latestOfAll(): Promise<{
+    verifications: Map<string, VerificationFacts>;
+    drills: Map<string, DrillFacts>;
+  }> {
+    const verifications = new Map<string, VerificationFacts>();
+    const drills = new Map<string, DrillFacts>();
+    const newestVerifications = this.knex('pg_backup_verifications')
+      .select('entity_ref')
+      .max('verified_at as verified_at')
+      .groupBy('entity_ref');
+    for (const row of await this.knex('pg_backup_verifications')
+      .join(newestVerifications.as('v'), function joinNewest() {
+        this.on(
+          'pg_backup_verifications.entity_ref',
+          '=',
+          'v.entity_ref',
+        ).andOn('pg_backup_verifications.verified_at', '=', 'v.verified_at');
+      })
+      .select('pg_backup_verifications.*')
+      .orderBy('pg_backup_verifications.id')) {
+      verifications.set(row.entity_ref, {
+        backupKey: row.backup_key,
+        verifiedAt: row.verified_at,
+        passed: Boolean(row.passed),
+        ...(row.summary && { summary: row.summary }),
+      });
+    }
+    const newestDrills = this.knex('pg_backup_drills')
+      .select('entity_ref')
+      .max('performed_at as performed_at')
+      .groupBy('entity_ref');
+    for (const row of await this.knex('pg_backup_drills')
+      .join(newestDrills.as('d'), function joinNewest() {
+        this.on('pg_backup_drills.entity_ref', '=', 'd.entity_ref').andOn(
+          'pg_backup_drills.performed_at',
+          '=',
+          'd.performed_at',
+        );
+      })
+      .select('pg_backup_drills.*')
+      .orderBy('pg_backup_drills.id')) {
+      drills.set(row.entity_ref, {
+        performedAt: row.performed_at,
+        passed: Boolean(row.passed),
+        ...(row.measured_rto_ms !== null && {
+          measuredRtoMs: Number(row.measured_rto_ms),
+        }),
+      });
+    }
+    return { verifications, drills };
+  }
+
   /** Verification state of the given backups (latest run per key). */
   async verificationsOf(
     entityRef: string,

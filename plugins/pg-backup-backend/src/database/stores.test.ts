@@ -144,6 +144,16 @@ describe.each(databases.eachSupportedId())('stores on %s', databaseId => {
       passed: false,
     });
 
+    const all = await records.latestOfAll();
+    expect(all.verifications.get(ref)).toEqual(
+      await records.latestVerification(ref),
+    );
+    expect(all.verifications.get('resource:default/other')?.backupKey).toBe(
+      'k3',
+    );
+    expect(all.drills.get(ref)).toEqual(await records.latestDrill(ref));
+    expect(all.drills.size).toBe(1);
+
     const now = new Date('2026-11-24T10:00:00Z');
     expect(await records.markNotified('critical:resource:default/a', now)).toBe(
       true,

@@ -25,6 +25,11 @@ export interface BackupFactsReaderOptions {
   credentialsSecretName: string;
 }
 
+/** The newest records of every database, read once per fleet refresh. */
+export type RecordsOfAll = Awaited<
+  ReturnType<RecoveryRecordStore['latestOfAll']>
+>;
+
 type BucketSettings = Awaited<ReturnType<BackupStorage['readBucketSettings']>>;
 
 async function fact<T>(read: () => Promise<T>): Promise<Fact<T>> {
@@ -92,8 +97,15 @@ export class BackupFactsReader {
     return value;
   }
 
-  /** Reads the facts of one target at `now`. */
-  async read(target: BackupTarget, now: Date): Promise<BackupHealthInput> {
+  /**
+   * Reads the facts of one target at `now`. A fleet refresh passes the records it read for all
+   * databases at once.
+   */
+  async read(
+    target: BackupTarget,
+    now: Date,
+    records?: RecordsOfAll,
+  ): Promise<BackupHealthInput> {
     const gateway = fact(async () => this.kubernetes.for(target.cluster));
     const expected = {
       backup: target.backupCronJob,
@@ -178,10 +190,16 @@ export class BackupFactsReader {
         ...(credentialsSecret && { credentialsSecret }),
       };
     });
-    const latestVerification = fact(() =>
-      this.records.latestVerification(target.entityRef),
+    const latestVerification = fact(async () =>
+      records
+        ? records.verifications.get(target.entityRef)
+        : this.records.latestVerification(target.entityRef),
     );
-    const latestDrill = fact(() => this.records.latestDrill(target.entityRef));
+    const latestDrill = fact(async () =>
+      records
+        ? records.drills.get(target.entityRef)
+        : this.records.latestDrill(target.entityRef),
+    );
     return {
       objectives: target.objectives,
       expectedCronJobs: expected,

@@ -17,7 +17,9 @@ import {
   HealthSnapshot,
   HealthSnapshotStore,
 } from '../database/HealthSnapshotStore';
+import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
 import { reasonOf } from '../upstream';
+import { RecordsOfAll } from './BackupFactsReader';
 import { HealthService } from './HealthService';
 
 /** Called with every fresh snapshot and the previous one (notifications, metrics). */
@@ -51,6 +53,7 @@ export class FleetRefresher {
       catalog: CatalogService;
       auth: AuthService;
       health: HealthService;
+      records: RecoveryRecordStore;
       store: HealthSnapshotStore;
       logger: LoggerService;
       defaults: BackupObjectives;
@@ -116,12 +119,16 @@ export class FleetRefresher {
   private async refreshNow(): Promise<number> {
     const began = Date.now();
     const entities = await this.annotatedEntities();
+    // One evaluation instant for the whole fleet: snapshots are comparable, and databases that
+    // share a bucket ask S3 the same question.
+    const now = (this.deps.now ?? (() => new Date()))();
+    const records = await this.deps.records.latestOfAll();
     const snapshots: HealthSnapshot[] = new Array(entities.length);
     let next = 0;
     const worker = async () => {
       while (next < entities.length) {
         const index = next++;
-        snapshots[index] = await this.snapshotOf(entities[index]);
+        snapshots[index] = await this.snapshotOf(entities[index], now, records);
       }
     };
     await Promise.all(
@@ -155,7 +162,11 @@ export class FleetRefresher {
     return snapshots.length;
   }
 
-  private async snapshotOf(entity: Entity): Promise<HealthSnapshot> {
+  private async snapshotOf(
+    entity: Entity,
+    now: Date,
+    records: RecordsOfAll,
+  ): Promise<HealthSnapshot> {
     const entityRef = stringifyEntityRef(entity);
     const spec = (entity.spec ?? {}) as { owner?: string; system?: string };
     const base = {
@@ -164,7 +175,6 @@ export class FleetRefresher {
       ...(spec.owner && { owner: qualify(spec.owner, 'group', entity) }),
       ...(spec.system && { system: qualify(spec.system, 'system', entity) }),
     };
-    const now = (this.deps.now ?? (() => new Date()))();
     const result = readBackupTarget(entity, this.deps.defaults);
     let health: BackupHealth;
     let lastDrillTime: string | undefined;
@@ -188,7 +198,11 @@ export class FleetRefresher {
       };
     } else {
       try {
-        const evaluated = await this.deps.health.evaluate(result.target, now);
+        const evaluated = await this.deps.health.evaluate(
+          result.target,
+          now,
+          records,
+        );
         health = evaluated.health;
         lastDrillTime = evaluated.lastDrillTime;
       } catch (error) {

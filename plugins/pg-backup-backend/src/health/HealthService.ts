@@ -3,7 +3,7 @@ import {
   EntityHealthResponse,
   evaluateBackupHealth,
 } from '@internal/plugin-pg-backup-common';
-import { BackupFactsReader } from './BackupFactsReader';
+import { BackupFactsReader, RecordsOfAll } from './BackupFactsReader';
 
 const MAX_ENTRIES = 5000;
 
@@ -47,8 +47,9 @@ export class HealthService {
   async evaluate(
     target: BackupTarget,
     now: Date = this.now(),
+    records?: RecordsOfAll,
   ): Promise<EntityHealthResponse> {
-    const input = await this.facts.read(target, now);
+    const input = await this.facts.read(target, now, records);
     const health = evaluateBackupHealth(input, now);
     return {
       entityRef: target.entityRef,
