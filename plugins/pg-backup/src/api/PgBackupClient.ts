@@ -1,0 +1,39 @@
+import { parseEntityRef } from '@backstage/catalog-model';
+import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import { ResponseError } from '@backstage/errors';
+import {
+  EntityHealthResponse,
+  TriggerBackupResponse,
+} from '@internal/plugin-pg-backup-common';
+import { PgBackupApi } from './PgBackupApi';
+
+/** {@link PgBackupApi} over HTTP, through the app's discovery and fetch APIs. */
+export class PgBackupClient implements PgBackupApi {
+  constructor(
+    private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi },
+  ) {}
+
+  private async entityUrl(entityRef: string, path: string): Promise<string> {
+    const { kind, namespace, name } = parseEntityRef(entityRef);
+    const base = await this.deps.discoveryApi.getBaseUrl('pg-backup');
+    return `${base}/entities/${[kind, namespace, name]
+      .map(encodeURIComponent)
+      .join('/')}/${path}`;
+  }
+
+  private async json<T>(url: string, init?: RequestInit): Promise<T> {
+    const response = await this.deps.fetchApi.fetch(url, init);
+    if (!response.ok) throw await ResponseError.fromResponse(response);
+    return (await response.json()) as T;
+  }
+
+  async getHealth(entityRef: string): Promise<EntityHealthResponse> {
+    return this.json(await this.entityUrl(entityRef, 'health'));
+  }
+
+  async triggerBackup(entityRef: string): Promise<TriggerBackupResponse> {
+    return this.json(await this.entityUrl(entityRef, 'backups'), {
+      method: 'POST',
+    });
+  }
+}

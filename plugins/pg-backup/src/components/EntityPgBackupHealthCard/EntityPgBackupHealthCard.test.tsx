@@ -1,0 +1,157 @@
+import { Entity } from '@backstage/catalog-model';
+import { ResponseError } from '@backstage/errors';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
+import { EntityHealthResponse } from '@internal/plugin-pg-backup-common';
+import { screen } from '@testing-library/react';
+import { PgBackupApi, pgBackupApiRef } from '../../api/PgBackupApi';
+import { EntityPgBackupHealthCard } from './EntityPgBackupHealthCard';
+
+const HOUR = 3_600_000;
+
+const database = (annotations: Record<string, string>): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Resource',
+  metadata: { name: 'qawave-postgresql', namespace: 'default', annotations },
+  spec: { type: 'database', owner: 'platform-team' },
+});
+
+const annotated = database({
+  'pg-backup.io/namespace': 'qawave',
+  'pg-backup.io/backup-cronjob': 'postgresql-backup',
+  'pg-backup.io/database': 'qawave',
+  'pg-backup.io/bucket': 'qawave-backups',
+  'pg-backup.io/prefix': 'postgresql/daily/',
+  'pg-backup.io/rpo': '6h',
+});
+
+function render(entity: Entity, api: Partial<PgBackupApi>) {
+  return renderInTestApp(
+    <TestApiProvider apis={[[pgBackupApiRef, api]]}>
+      <EntityProvider entity={entity}>
+        <EntityPgBackupHealthCard />
+      </EntityProvider>
+    </TestApiProvider>,
+  );
+}
+
+const critical: EntityHealthResponse = {
+  entityRef: 'resource:default/qawave-postgresql',
+  partial: false,
+  health: {
+    status: 'critical',
+    summary: 'Last good backup 7h ago — RPO 6h exceeded',
+    recoveryPoint: {
+      time: '2026-11-24T03:00:00.000Z',
+      ageMs: 7 * HOUR,
+      key: 'postgresql/daily/qawave_20261124_030000.dump',
+      role: 'backup',
+    },
+    rpoMet: false,
+    nextRun: '2026-11-25T02:00:00.000Z',
+    missedRuns: 0,
+    findings: [
+      {
+        code: 'rpo-exceeded',
+        severity: 'critical',
+        message: 'Last good backup 7h ago — RPO 6h exceeded',
+      },
+    ],
+    evaluatedAt: '2026-11-24T10:00:00.000Z',
+  },
+};
+
+describe('EntityPgBackupHealthCard', () => {
+  it('shows the status, the reason and the recovery point against the RPO', async () => {
+    const getHealth = jest.fn(async () => critical);
+    await render(annotated, { getHealth });
+    expect(await screen.findByText('Critical')).toBeInTheDocument();
+    expect(getHealth).toHaveBeenCalledWith(
+      'resource:default/qawave-postgresql',
+    );
+    expect(
+      screen.getAllByText('Last good backup 7h ago — RPO 6h exceeded'),
+    ).toHaveLength(2);
+    expect(
+      screen.getByText(/Recovery point 7h old — RPO 6h/),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByRole('progressbar', {
+        name: 'recovery point age is 100% of the RPO',
+      }),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(/Next scheduled run: Wed, 25 Nov 2026 02:00:00 GMT/),
+    ).toBeInTheDocument();
+  });
+
+  it('says when facts could not be read', async () => {
+    await render(annotated, {
+      getHealth: async () => ({
+        ...critical,
+        partial: true,
+        health: {
+          ...critical.health,
+          status: 'unknown',
+          recoveryPoint: undefined,
+          summary: 'Could not read Kubernetes CronJobs: HTTP 403',
+        },
+      }),
+    });
+    expect(await screen.findByText('Unknown')).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        /Could not read Kubernetes CronJobs: HTTP 403 \(some facts could not be read\)/,
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText('No recoverable backup found.'),
+    ).toBeInTheDocument();
+  });
+
+  it('shows the backend error', async () => {
+    const response = new Response(
+      JSON.stringify({
+        error: {
+          name: 'NotAllowedError',
+          message: 'not allowed to pg-backup.health.read',
+        },
+        request: { method: 'GET', url: '/x' },
+        response: { statusCode: 403 },
+      }),
+      { status: 403, headers: { 'Content-Type': 'application/json' } },
+    );
+    const error = await ResponseError.fromResponse(response);
+    await render(annotated, { getHealth: async () => Promise.reject(error) });
+    expect(
+      (await screen.findAllByText(/not allowed to pg-backup.health.read/))
+        .length,
+    ).toBeGreaterThan(0);
+    expect(screen.queryByText('Critical')).not.toBeInTheDocument();
+  });
+
+  it('explains the missing annotation instead of calling the backend', async () => {
+    const getHealth = jest.fn();
+    await render(database({}), { getHealth });
+    expect(
+      (await screen.findAllByText(/pg-backup.io\/backup-cronjob/)).length,
+    ).toBeGreaterThan(0);
+    expect(screen.getByAltText('annotation is missing')).toBeInTheDocument();
+    expect(getHealth).not.toHaveBeenCalled();
+  });
+
+  it('names invalid annotations instead of calling the backend', async () => {
+    const getHealth = jest.fn();
+    await render(
+      database({
+        ...annotated.metadata.annotations,
+        'pg-backup.io/rpo': 'soon',
+      }),
+      { getHealth },
+    );
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      /pg-backup.io\/rpo/,
+    );
+    expect(getHealth).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,1 @@
+export { EntityPgBackupHealthCard } from './EntityPgBackupHealthCard';
