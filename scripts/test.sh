@@ -46,7 +46,15 @@ node -e '
   console.log(`${r.numPassedTests} passed, ${r.numFailedTests + broken} failed`);
 ' "$reports/jest.json" > "$reports/jest.count"
 echo "jest: $(cat "$reports/jest.count") ($((SECONDS - began))s)"
-grep -qE ' 0 failed$' "$reports/jest.count" || grep -E '✕|●' "$reports/jest.log" | head -n 80
+if ! grep -qE ' 0 failed$' "$reports/jest.count"; then
+  grep -E '✕|●' "$reports/jest.log" | head -n 80
+  # Which suites failed and why (a suite that fails to run prints no ✕ line of its own).
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    for (const s of r.testResults.filter(s => s.status === "failed"))
+      console.log(`FAILED SUITE ${s.name}\n${(s.message || "").split("\n").slice(0, 30).join("\n")}`);
+  ' "$reports/jest.json" 2>/dev/null || true
+fi
 count jest "$reports/jest.count"
 
 # The README's start command, checked end to end over HTTP.
