@@ -1,6 +1,7 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import {
   EntityHealthResponse,
+  JobSummary,
   TriggerBackupResponse,
 } from '@internal/plugin-pg-backup-common';
 
@@ -10,6 +11,8 @@ export interface PgBackupApi {
   getHealth(entityRef: string): Promise<EntityHealthResponse>;
   /** Starts a backup now (a Job from the backup CronJob). */
   triggerBackup(entityRef: string): Promise<TriggerBackupResponse>;
+  /** One Job of the database, to follow a triggered backup. */
+  getJob(entityRef: string, job: string): Promise<JobSummary>;
 }
 
 /** The pg-backup API. */

@@ -3,6 +3,7 @@ import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import {
   EntityHealthResponse,
+  JobSummary,
   TriggerBackupResponse,
 } from '@internal/plugin-pg-backup-common';
 import { PgBackupApi } from './PgBackupApi';
@@ -29,6 +30,12 @@ export class PgBackupClient implements PgBackupApi {
 
   async getHealth(entityRef: string): Promise<EntityHealthResponse> {
     return this.json(await this.entityUrl(entityRef, 'health'));
+  }
+
+  async getJob(entityRef: string, job: string): Promise<JobSummary> {
+    return this.json(
+      await this.entityUrl(entityRef, `jobs/${encodeURIComponent(job)}`),
+    );
   }
 
   async triggerBackup(entityRef: string): Promise<TriggerBackupResponse> {

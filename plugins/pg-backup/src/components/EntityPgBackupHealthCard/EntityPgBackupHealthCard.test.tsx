@@ -1,7 +1,14 @@
 import { Entity } from '@backstage/catalog-model';
 import { ResponseError } from '@backstage/errors';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
-import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
+import {
+  TestApiProvider,
+  mockApis,
+  renderInTestApp,
+} from '@backstage/test-utils';
+import userEvent from '@testing-library/user-event';
 import { EntityHealthResponse } from '@internal/plugin-pg-backup-common';
 import { screen } from '@testing-library/react';
 import { PgBackupApi, pgBackupApiRef } from '../../api/PgBackupApi';
@@ -25,9 +32,23 @@ const annotated = database({
   'pg-backup.io/rpo': '6h',
 });
 
-function render(entity: Entity, api: Partial<PgBackupApi>) {
+// usePermission caches each decision per permission and entity ref for the whole test file, so
+// every test that needs a refusal uses an entity of its own.
+function render(
+  entity: Entity,
+  api: Partial<PgBackupApi>,
+  mayTrigger: boolean = true,
+) {
+  const permissions = mockApis.permission({
+    authorize: mayTrigger ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
+  });
   return renderInTestApp(
-    <TestApiProvider apis={[[pgBackupApiRef, api]]}>
+    <TestApiProvider
+      apis={[
+        [pgBackupApiRef, api],
+        [permissionApiRef, permissions],
+      ]}
+    >
       <EntityProvider entity={entity}>
         <EntityPgBackupHealthCard />
       </EntityProvider>
@@ -153,5 +174,89 @@ describe('EntityPgBackupHealthCard', () => {
       /pg-backup.io\/rpo/,
     );
     expect(getHealth).not.toHaveBeenCalled();
+  });
+
+  it('hides "Back up now" from users who may not trigger a backup', async () => {
+    // Another entity: usePermission caches decisions per entity ref across renders.
+    const other: Entity = {
+      ...annotated,
+      metadata: { ...annotated.metadata, name: 'other-postgresql' },
+    };
+    await render(other, { getHealth: async () => critical }, false);
+    expect(await screen.findByText('Critical')).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Back up now' }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('backs up now, follows the job until it finishes and reloads the health', async () => {
+    let health = critical;
+    const getHealth = jest.fn(async () => health);
+    const states = ['running', 'succeeded'];
+    const getJob = jest.fn(async () => ({
+      name: 'postgresql-backup-manual-abc',
+      state: (states.shift() ?? 'succeeded') as 'running' | 'succeeded',
+      manual: true,
+      pods: [],
+    }));
+    const triggerBackup = jest.fn(async () => ({
+      namespace: 'qawave',
+      job: 'postgresql-backup-manual-abc',
+      cronJob: 'postgresql-backup',
+    }));
+    await render(annotated, { getHealth, getJob, triggerBackup }, true);
+    const button = await screen.findByRole('button', { name: 'Back up now' });
+    health = {
+      ...critical,
+      health: {
+        ...critical.health,
+        status: 'healthy',
+        summary: 'Last good backup 0s ago — within RPO 6h',
+        findings: [],
+      },
+    };
+    await userEvent.click(button);
+    expect(triggerBackup).toHaveBeenCalledWith(
+      'resource:default/qawave-postgresql',
+    );
+    expect(
+      await screen.findByText(
+        'Backup job postgresql-backup-manual-abc is running…',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      await screen.findByText(
+        'Backup job postgresql-backup-manual-abc finished.',
+        {},
+        { timeout: 5000 },
+      ),
+    ).toBeInTheDocument();
+    expect(getJob).toHaveBeenCalledWith(
+      'resource:default/qawave-postgresql',
+      'postgresql-backup-manual-abc',
+    );
+    expect(await screen.findByText('Healthy')).toBeInTheDocument();
+    expect(getHealth).toHaveBeenCalledTimes(2);
+  });
+
+  it('says why a backup could not be started', async () => {
+    await render(
+      annotated,
+      {
+        getHealth: async () => critical,
+        triggerBackup: async () => {
+          throw new Error(
+            'backup job postgresql-backup-1 of resource:default/qawave-postgresql is still running',
+          );
+        },
+      },
+      true,
+    );
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Back up now' }),
+    );
+    expect(await screen.findByRole('status')).toHaveTextContent(
+      'Could not back up: backup job postgresql-backup-1 of resource:default/qawave-postgresql is still running',
+    );
   });
 });

@@ -26,7 +26,8 @@ import ListItem from '@material-ui/core/ListItem';
 import ListItemText from '@material-ui/core/ListItemText';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
-import useAsync from 'react-use/esm/useAsync';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import { BackupNowButton } from './BackupNowButton';
 import { pgBackupApiRef } from '../../api/PgBackupApi';
 
 const useStyles = makeStyles(theme => ({
@@ -87,11 +88,11 @@ function RecoveryPointBar(props: { health: BackupHealth; rpoMs: number }) {
 function HealthCardContent(props: { entityRef: string; rpoMs: number }) {
   const api = useApi(pgBackupApiRef);
   const classes = useStyles();
-  const { value, loading, error } = useAsync(
+  const { value, loading, error, retry } = useAsyncRetry(
     () => api.getHealth(props.entityRef),
     [api, props.entityRef],
   );
-  if (loading) return <Progress />;
+  if (loading && !value) return <Progress />;
   if (error) return <ResponseErrorPanel error={error} />;
   if (!value) return null;
   const { health, partial } = value;
@@ -108,6 +109,7 @@ function HealthCardContent(props: { entityRef: string; rpoMs: number }) {
           Next scheduled run: {new Date(health.nextRun).toUTCString()}
         </Typography>
       )}
+      <BackupNowButton entityRef={props.entityRef} onFinished={retry} />
       {health.findings.length > 0 && (
         <List dense aria-label="findings">
           {health.findings.map((finding, index) => (
