@@ -1,7 +1,9 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import {
+  BackupPage,
   EntityHealthResponse,
   JobSummary,
+  StoragePolicy,
   TriggerBackupResponse,
 } from '@internal/plugin-pg-backup-common';
 
@@ -11,6 +13,13 @@ export interface PgBackupApi {
   getHealth(entityRef: string): Promise<EntityHealthResponse>;
   /** Starts a backup now (a Job from the backup CronJob). */
   triggerBackup(entityRef: string): Promise<TriggerBackupResponse>;
+  /** Backups newest first, a page at a time. */
+  getBackups(
+    entityRef: string,
+    options?: { limit?: number; cursor?: string },
+  ): Promise<BackupPage>;
+  /** The bucket's lifecycle, encryption, versioning and usage for the database. */
+  getStoragePolicy(entityRef: string): Promise<StoragePolicy>;
   /** One Job of the database, to follow a triggered backup. */
   getJob(entityRef: string, job: string): Promise<JobSummary>;
 }

@@ -57,6 +57,31 @@ describe('PgBackupClient', () => {
     });
   });
 
+  it('pages backups with an encoded cursor and reads the storage policy', async () => {
+    const page: any = await client().getBackups('resource:default/db', {
+      limit: 5,
+      cursor: 'pg/db_20261124_020000.dump',
+    });
+    expect(page.url).toBe(
+      '/api/pg-backup/entities/resource/default/db/backups?limit=5&cursor=pg%2Fdb_20261124_020000.dump',
+    );
+    const first: any = await client().getBackups('resource:default/db');
+    expect(first.url).toBe(
+      '/api/pg-backup/entities/resource/default/db/backups',
+    );
+    const storage: any = await client().getStoragePolicy('resource:default/db');
+    expect(storage.url).toBe(
+      '/api/pg-backup/entities/resource/default/db/storage',
+    );
+    const job: any = await client().getJob(
+      'resource:default/db',
+      'db-backup-manual-1',
+    );
+    expect(job.url).toBe(
+      '/api/pg-backup/entities/resource/default/db/jobs/db-backup-manual-1',
+    );
+  });
+
   it('throws a ResponseError carrying the backend message', async () => {
     await expect(
       client().getHealth('resource:default/missing-db'),

@@ -2,8 +2,10 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import {
+  BackupPage,
   EntityHealthResponse,
   JobSummary,
+  StoragePolicy,
   TriggerBackupResponse,
 } from '@internal/plugin-pg-backup-common';
 import { PgBackupApi } from './PgBackupApi';
@@ -30,6 +32,21 @@ export class PgBackupClient implements PgBackupApi {
 
   async getHealth(entityRef: string): Promise<EntityHealthResponse> {
     return this.json(await this.entityUrl(entityRef, 'health'));
+  }
+
+  async getBackups(
+    entityRef: string,
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<BackupPage> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.cursor !== undefined) query.set('cursor', options.cursor);
+    const suffix = query.size > 0 ? `?${query}` : '';
+    return this.json(`${await this.entityUrl(entityRef, 'backups')}${suffix}`);
+  }
+
+  async getStoragePolicy(entityRef: string): Promise<StoragePolicy> {
+    return this.json(await this.entityUrl(entityRef, 'storage'));
   }
 
   async getJob(entityRef: string, job: string): Promise<JobSummary> {

@@ -45,7 +45,14 @@ function render(
   return renderInTestApp(
     <TestApiProvider
       apis={[
-        [pgBackupApiRef, api],
+        [
+          pgBackupApiRef,
+          {
+            getBackups: async () => ({ items: [] }),
+            getStoragePolicy: async () => Promise.reject(new Error('not set')),
+            ...api,
+          },
+        ],
         [permissionApiRef, permissions],
       ]}
     >
@@ -258,5 +265,89 @@ describe('EntityPgBackupHealthCard', () => {
     expect(await screen.findByRole('status')).toHaveTextContent(
       'Could not back up: backup job postgresql-backup-1 of resource:default/qawave-postgresql is still running',
     );
+  });
+
+  it('shows the last backup with size and verification, retention and encryption badges, and the drill cadence', async () => {
+    const entity: Entity = {
+      ...annotated,
+      metadata: {
+        ...annotated.metadata,
+        annotations: {
+          ...annotated.metadata.annotations,
+          'pg-backup.io/retention': '30d',
+          'pg-backup.io/drill-interval': '90d',
+        },
+      },
+    };
+    await render(entity, {
+      getHealth: async () => ({
+        ...critical,
+        lastDrillTime: '2026-09-01T10:00:00.000Z',
+      }),
+      getBackups: async () => ({
+        items: [
+          {
+            key: 'postgresql/daily/qawave_20261124_020000.dump',
+            role: 'backup',
+            size: 3 * 1024 * 1024,
+            takenAt: '2026-11-24T02:00:00.000Z',
+            lastModified: '2026-11-24T02:01:00.000Z',
+            complete: true,
+            verification: 'passed',
+          },
+        ],
+      }),
+      getStoragePolicy: async () => ({
+        bucket: 'qawave-backups',
+        prefix: 'postgresql/daily/',
+        endpoint: 'https://s3.example',
+        lifecycleRules: [],
+        expirationDays: 30,
+        defaultEncryption: 'AES256',
+        versioning: 'Enabled',
+        accessLogging: true,
+        objectCount: 60,
+        totalBytes: 1,
+        windowDays: 30,
+      }),
+    });
+    expect(
+      await screen.findByText(
+        'Last backup: Tue, 24 Nov 2026 02:00:00 GMT · 3.0 MiB · verification passed',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText('Retention 30d (objective 30d)'),
+    ).toBeInTheDocument();
+    expect(screen.getByText('Encrypted (AES256)')).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'Last drill: Tue, 01 Sep 2026 10:00:00 GMT · next due Mon, 30 Nov 2026 10:00:00 GMT',
+      ),
+    ).toBeInTheDocument();
+  });
+
+  it('keeps the status when the backups and storage policy cannot be read', async () => {
+    await render(annotated, {
+      getHealth: async () => critical,
+      getBackups: async () => {
+        throw new Error('S3 list failed with HTTP 403');
+      },
+      getStoragePolicy: async () => {
+        throw new Error('S3 get lifecycle failed with HTTP 403');
+      },
+    });
+    expect(await screen.findByText('Critical')).toBeInTheDocument();
+    expect(
+      await screen.findByText(
+        'Last backup: could not be read (S3 list failed with HTTP 403)',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'Storage policy could not be read (S3 get lifecycle failed with HTTP 403)',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.getByText('Last drill: none recorded')).toBeInTheDocument();
   });
 });

@@ -13,6 +13,7 @@ import { useEntity } from '@backstage/plugin-catalog-react';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import {
   BackupHealth,
+  BackupObjectives,
   HealthStatus,
   PG_BACKUP_MARKER_ANNOTATION,
   formatDuration,
@@ -27,6 +28,7 @@ import ListItemText from '@material-ui/core/ListItemText';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import { BackupFactsLine } from './BackupFactsLine';
 import { BackupNowButton } from './BackupNowButton';
 import { pgBackupApiRef } from '../../api/PgBackupApi';
 
@@ -85,7 +87,10 @@ function RecoveryPointBar(props: { health: BackupHealth; rpoMs: number }) {
 }
 
 /** The card's content once the entity is known to be annotated. */
-function HealthCardContent(props: { entityRef: string; rpoMs: number }) {
+function HealthCardContent(props: {
+  entityRef: string;
+  objectives: BackupObjectives;
+}) {
   const api = useApi(pgBackupApiRef);
   const classes = useStyles();
   const { value, loading, error, retry } = useAsyncRetry(
@@ -103,7 +108,12 @@ function HealthCardContent(props: { entityRef: string; rpoMs: number }) {
         {health.summary}
         {partial ? ' (some facts could not be read)' : ''}
       </Typography>
-      <RecoveryPointBar health={health} rpoMs={props.rpoMs} />
+      <RecoveryPointBar health={health} rpoMs={props.objectives.rpoMs} />
+      <BackupFactsLine
+        entityRef={props.entityRef}
+        objectives={props.objectives}
+        lastDrillTime={value.lastDrillTime}
+      />
       {health.nextRun && (
         <Typography variant="body2">
           Next scheduled run: {new Date(health.nextRun).toUTCString()}
@@ -146,7 +156,7 @@ export function EntityPgBackupHealthCard() {
     content = (
       <HealthCardContent
         entityRef={stringifyEntityRef(entity)}
-        rpoMs={target.target.objectives.rpoMs}
+        objectives={target.target.objectives}
       />
     );
   }
