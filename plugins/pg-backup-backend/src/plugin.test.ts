@@ -76,6 +76,17 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
     );
   });
 
+  /** Each GET (as the owner) is refused with the status and an error message matching. */
+  async function expectRefusals(cases: Array<[string, number, RegExp]>) {
+    for (const [url, status, message] of cases) {
+      const res = await request(server)
+        .get(url)
+        .set('Authorization', as(USERS.owner));
+      expect({ url, status: res.status }).toEqual({ url, status });
+      expect(res.body.error.message).toMatch(message);
+    }
+  }
+
   afterAll(async () => {
     await backend?.stop();
     await world?.stop();
@@ -244,13 +255,7 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
         /follow must be/,
       ],
     ];
-    for (const [url, status, message] of cases) {
-      const res = await request(server)
-        .get(url)
-        .set('Authorization', as(USERS.owner));
-      expect({ url, status: res.status }).toEqual({ url, status });
-      expect(res.body.error.message).toMatch(message);
-    }
+    await expectRefusals(cases);
   });
 
   it('reports the storage policy and usage in the retention window', async () => {
@@ -460,6 +465,7 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
     }
   });
 
+  // eslint-disable-next-line jest/expect-expect -- expectRefusals asserts
   it('refuses targets that are missing, not annotated or malformed with 400/404, never 500', async () => {
     const cases: Array<[string, number, RegExp]> = [
       [
@@ -493,12 +499,6 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
         /invalid entity kind/,
       ],
     ];
-    for (const [url, status, message] of cases) {
-      const res = await request(server)
-        .get(url)
-        .set('Authorization', as(USERS.owner));
-      expect({ url, status: res.status }).toEqual({ url, status });
-      expect(res.body.error.message).toMatch(message);
-    }
+    await expectRefusals(cases);
   });
 });

@@ -2,6 +2,7 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { parseEntityRef } from '@backstage/catalog-model';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { pgBackupPermissions } from '@internal/plugin-pg-backup-common';
@@ -44,7 +45,7 @@ export const pgBackupPlugin = createBackendPlugin({
       },
       async init(deps) {
         const settings = readPgBackupConfig(deps.config);
-        permissionsRegistryAdd(deps.permissionsRegistry);
+        deps.permissionsRegistry.addPermissions(pgBackupPermissions);
         const knex = await migrateDatabase(deps.database);
         const records = new RecoveryRecordStore(knex);
         const snapshots = new HealthSnapshotStore(knex);
@@ -78,10 +79,8 @@ export const pgBackupPlugin = createBackendPlugin({
               records,
               logger: deps.logger,
               entityLink: ref => {
-                const [kind, rest] = ref.split(':');
-                return `${appBaseUrl}/catalog/${rest.split('/')[0]}/${kind}/${
-                  rest.split('/')[1]
-                }/pg-backup`;
+                const { kind, namespace, name } = parseEntityRef(ref);
+                return `${appBaseUrl}/catalog/${namespace}/${kind}/${name}/pg-backup`;
               },
             }),
           ],
@@ -122,9 +121,3 @@ export const pgBackupPlugin = createBackendPlugin({
     });
   },
 });
-
-function permissionsRegistryAdd(registry: {
-  addPermissions(permissions: typeof pgBackupPermissions): void;
-}) {
-  registry.addPermissions(pgBackupPermissions);
-}

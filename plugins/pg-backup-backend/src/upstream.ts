@@ -23,6 +23,30 @@ export function withTimeout<T>(
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Runs a read; a failure becomes an unknown fact with the reason instead of an exception. */
+export async function readFact<T>(
+  read: () => Promise<T>,
+): Promise<{ known: true; value: T } | { known: false; reason: string }> {
+  try {
+    return { known: true, value: await read() };
+  } catch (error) {
+    return { known: false, reason: reasonOf(error) };
+  }
+}
+
+/** Runs a read; an UpstreamError with status 404 becomes undefined. */
+export async function undefinedIfMissing<T>(
+  read: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof UpstreamError && error.status === 404)
+      return undefined;
+    throw error;
+  }
+}
+
 /** The message of any thrown value. */
 export function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

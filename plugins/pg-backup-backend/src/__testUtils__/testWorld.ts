@@ -142,6 +142,25 @@ function entitiesYaml(): string {
   return docs.map(d => JSON.stringify(d)).join('\n---\n');
 }
 
+/** A Job spec running `script` once in the agent container (image postgres:15 runs sh). */
+function agentJobSpec(script: string) {
+  return {
+    backoffLimit: 0,
+    template: {
+      spec: {
+        restartPolicy: 'Never',
+        containers: [
+          {
+            name: 'agent',
+            image: 'postgres:15',
+            command: ['/bin/sh', '-c', script],
+          },
+        ],
+      },
+    },
+  };
+}
+
 /** Sandbox cluster and S3 with one database's CronJob, a failed Job and 12 days of backups. */
 export class TestWorld {
   private constructor(
@@ -194,25 +213,9 @@ export class TestWorld {
             metadata: {
               labels: { 'app.kubernetes.io/name': 'postgresql-backup' },
             },
-            spec: {
-              backoffLimit: 0,
-              template: {
-                spec: {
-                  restartPolicy: 'Never',
-                  containers: [
-                    {
-                      name: 'agent',
-                      image: 'postgres:15',
-                      command: [
-                        '/bin/sh',
-                        '-c',
-                        'echo "backup: starting"; sleep 1; echo "backup: done"',
-                      ],
-                    },
-                  ],
-                },
-              },
-            },
+            spec: agentJobSpec(
+              'echo "backup: starting"; sleep 1; echo "backup: done"',
+            ),
           },
         },
       },
@@ -232,25 +235,9 @@ export class TestWorld {
             },
           ],
         },
-        spec: {
-          backoffLimit: 0,
-          template: {
-            spec: {
-              restartPolicy: 'Never',
-              containers: [
-                {
-                  name: 'agent',
-                  image: 'postgres:15',
-                  command: [
-                    '/bin/sh',
-                    '-c',
-                    'echo "backup: uploading"; echo "backup: S3 rejected the credentials (InvalidAccessKeyId); check AWS_ACCESS_KEY_ID" >&2; exit 2',
-                  ],
-                },
-              ],
-            },
-          },
-        },
+        spec: agentJobSpec(
+          'echo "backup: uploading"; echo "backup: S3 rejected the credentials (InvalidAccessKeyId); check AWS_ACCESS_KEY_ID" >&2; exit 2',
+        ),
       },
     });
     await core.createNamespacedSecret({

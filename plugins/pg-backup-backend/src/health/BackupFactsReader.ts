@@ -3,17 +3,16 @@ import {
   BackupObjectFacts,
   BackupTarget,
   CronJobFacts,
-  Fact,
   SIZE_HISTORY,
   SecurityFacts,
   StoragePolicyFacts,
 } from '@internal/plugin-pg-backup-common';
 import { V1CronJob } from '@kubernetes/client-node';
 import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
-import { owningCronJob, toJobFacts } from '../jobs/jobSummaries';
+import { iso, owningCronJob, toJobFacts } from '../jobs/jobSummaries';
 import { KubernetesGateways } from '../kubernetes/KubernetesGateways';
 import { BackupStorage } from '../storage/BackupStorage';
-import { UpstreamError, reasonOf } from '../upstream';
+import { UpstreamError, readFact } from '../upstream';
 
 const DAY_MS = 86_400_000;
 
@@ -32,21 +31,11 @@ export type RecordsOfAll = Awaited<
 
 type BucketSettings = Awaited<ReturnType<BackupStorage['readBucketSettings']>>;
 
-async function fact<T>(read: () => Promise<T>): Promise<Fact<T>> {
-  try {
-    return { known: true, value: await read() };
-  } catch (error) {
-    return { known: false, reason: reasonOf(error) };
-  }
-}
-
 /** The health rules' view of a CronJob. */
 export function toCronJobFacts(
   cronJob: V1CronJob,
   role: CronJobFacts['role'],
 ): CronJobFacts {
-  const iso = (v: Date | string | undefined) =>
-    v ? new Date(v).toISOString() : undefined;
   const createdAt = iso(cronJob.metadata?.creationTimestamp);
   const lastScheduleTime = iso(cronJob.status?.lastScheduleTime);
   const lastSuccessfulTime = iso(cronJob.status?.lastSuccessfulTime);
@@ -106,14 +95,14 @@ export class BackupFactsReader {
     now: Date,
     records?: RecordsOfAll,
   ): Promise<BackupHealthInput> {
-    const gateway = fact(async () => this.kubernetes.for(target.cluster));
+    const gateway = readFact(async () => this.kubernetes.for(target.cluster));
     const expected = {
       backup: target.backupCronJob,
       ...(target.checkpointCronJob && {
         checkpoint: target.checkpointCronJob,
       }),
     };
-    const cronJobs = fact(async () => {
+    const cronJobs = readFact(async () => {
       const k8s = await gateway;
       if (!k8s.known) throw new UpstreamError(k8s.reason);
       const all = await k8s.value.listCronJobsShared(target.namespace);
@@ -124,7 +113,7 @@ export class BackupFactsReader {
           : [];
       });
     });
-    const jobs = fact(async () => {
+    const jobs = readFact(async () => {
       const k8s = await gateway;
       if (!k8s.known) throw new UpstreamError(k8s.reason);
       const names = new Set(Object.values(expected));
@@ -135,7 +124,7 @@ export class BackupFactsReader {
     const notBefore = new Date(
       now.getTime() - target.objectives.retentionMs - 2 * DAY_MS,
     );
-    const backups = fact(async () => {
+    const backups = readFact(async () => {
       const reads: Promise<BackupObjectFacts[]>[] = [
         this.storage.listRecent({
           target,
@@ -160,10 +149,10 @@ export class BackupFactsReader {
       return (await Promise.all(reads)).flat();
     });
     const settings = this.readBucketSettings(target, now);
-    const storagePolicy = fact<StoragePolicyFacts>(
+    const storagePolicy = readFact<StoragePolicyFacts>(
       async () => (await settings).facts,
     );
-    const security = fact<SecurityFacts>(async () => {
+    const security = readFact<SecurityFacts>(async () => {
       const { accessLogging } = await settings;
       let credentialsSecret: SecurityFacts['credentialsSecret'];
       const k8s = await gateway;
@@ -190,12 +179,12 @@ export class BackupFactsReader {
         ...(credentialsSecret && { credentialsSecret }),
       };
     });
-    const latestVerification = fact(async () =>
+    const latestVerification = readFact(async () =>
       records
         ? records.verifications.get(target.entityRef)
         : this.records.latestVerification(target.entityRef),
     );
-    const latestDrill = fact(async () =>
+    const latestDrill = readFact(async () =>
       records
         ? records.drills.get(target.entityRef)
         : this.records.latestDrill(target.entityRef),

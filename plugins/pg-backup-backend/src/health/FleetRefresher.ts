@@ -1,7 +1,7 @@
 import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
 import {
   Entity,
-  getCompoundEntityRef,
+  parseEntityRef,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
 import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
@@ -179,23 +179,13 @@ export class FleetRefresher {
     let health: BackupHealth;
     let lastDrillTime: string | undefined;
     if (!result.ok) {
-      const message = `Invalid pg-backup annotations: ${result.problems
-        .map(p => p.message)
-        .join('; ')}`;
-      health = {
-        status: 'unknown',
-        summary: message,
-        missedRuns: 0,
-        findings: [
-          {
-            code: 'fact-unavailable',
-            severity: 'unknown',
-            subject: 'annotations',
-            message,
-          },
-        ],
-        evaluatedAt: now.toISOString(),
-      };
+      health = unknownHealth(
+        `Invalid pg-backup annotations: ${result.problems
+          .map(p => p.message)
+          .join('; ')}`,
+        now,
+        'annotations',
+      );
     } else {
       try {
         const evaluated = await this.deps.health.evaluate(
@@ -206,16 +196,7 @@ export class FleetRefresher {
         health = evaluated.health;
         lastDrillTime = evaluated.lastDrillTime;
       } catch (error) {
-        const message = `Could not evaluate: ${reasonOf(error)}`;
-        health = {
-          status: 'unknown',
-          summary: message,
-          missedRuns: 0,
-          findings: [
-            { code: 'fact-unavailable', severity: 'unknown', message },
-          ],
-          evaluatedAt: now.toISOString(),
-        };
+        health = unknownHealth(`Could not evaluate: ${reasonOf(error)}`, now);
       }
     }
     return {
@@ -234,14 +215,34 @@ export class FleetRefresher {
   }
 }
 
+/** Health that could not be evaluated: unknown, with the reason as its only finding. */
+function unknownHealth(
+  message: string,
+  now: Date,
+  subject?: string,
+): BackupHealth {
+  return {
+    status: 'unknown',
+    summary: message,
+    missedRuns: 0,
+    findings: [
+      {
+        code: 'fact-unavailable',
+        severity: 'unknown',
+        ...(subject && { subject }),
+        message,
+      },
+    ],
+    evaluatedAt: now.toISOString(),
+  };
+}
+
 /** Completes a relation target (`platform-team`) to a full ref (`group:default/platform-team`). */
 function qualify(ref: string, defaultKind: string, entity: Entity): string {
-  const own = getCompoundEntityRef(entity);
-  const [kindPart, rest] = ref.includes(':')
-    ? ref.split(':', 2)
-    : [defaultKind, ref];
-  const [namespace, name] = rest.includes('/')
-    ? rest.split('/', 2)
-    : [own.namespace, rest];
-  return `${kindPart.toLocaleLowerCase('en-US')}:${namespace}/${name}`;
+  return stringifyEntityRef(
+    parseEntityRef(ref, {
+      defaultKind,
+      defaultNamespace: entity.metadata.namespace ?? 'default',
+    }),
+  );
 }

@@ -13,10 +13,11 @@ import { V1Job, V1Pod } from '@kubernetes/client-node';
 import { toCronJobFacts } from '../health/BackupFactsReader';
 import { KubernetesGateway } from '../kubernetes/KubernetesGateway';
 import { KubernetesGateways } from '../kubernetes/KubernetesGateways';
-import { reasonOf } from '../upstream';
+import { reasonOf, readFact } from '../upstream';
 import { classifyJobFailure } from './classifyJobFailure';
 import {
   MANUAL_INSTANTIATE_ANNOTATION,
+  iso,
   newestFirst,
   owningCronJob,
   toJobSummary,
@@ -64,7 +65,7 @@ export class BackupJobs {
     const now = this.now();
     const names = this.cronJobNames(target);
     const [cronJobs, jobs] = await Promise.all([
-      settle(async () => {
+      readFact(async () => {
         const found = await Promise.all(
           [...names].map(async ([name, role]) => {
             const cronJob = await k8s.getCronJob(target.namespace, name);
@@ -84,7 +85,7 @@ export class BackupJobs {
         );
         return found.filter((c): c is CronJobSummary => c !== undefined);
       }),
-      settle(async () => {
+      readFact(async () => {
         const owned = (await k8s.listJobs(target.namespace)).filter(job =>
           names.has(owningCronJob(job) ?? ''),
         );
@@ -331,25 +332,6 @@ export class BackupJobs {
 }
 
 function newestPod(pods: V1Pod[]): V1Pod | undefined {
-  return [...pods].sort((a, b) =>
-    String(
-      b.metadata?.creationTimestamp
-        ? new Date(b.metadata.creationTimestamp).toISOString()
-        : '',
-    ).localeCompare(
-      String(
-        a.metadata?.creationTimestamp
-          ? new Date(a.metadata.creationTimestamp).toISOString()
-          : '',
-      ),
-    ),
-  )[0];
-}
-
-async function settle<T>(read: () => Promise<T>) {
-  try {
-    return { known: true as const, value: await read() };
-  } catch (error) {
-    return { known: false as const, reason: reasonOf(error) };
-  }
+  const created = (pod: V1Pod) => iso(pod.metadata?.creationTimestamp) ?? '';
+  return [...pods].sort((a, b) => created(b).localeCompare(created(a)))[0];
 }

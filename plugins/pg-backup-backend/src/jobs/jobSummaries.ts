@@ -5,7 +5,8 @@ import { JobFacts, JobSummary } from '@internal/plugin-pg-backup-common';
 export const MANUAL_INSTANTIATE_ANNOTATION =
   'cronjob.kubernetes.io/instantiate';
 
-const iso = (value: Date | string | undefined) =>
+/** A Kubernetes timestamp (Date or string) as ISO-8601, or undefined. */
+export const iso = (value: Date | string | undefined) =>
   value ? new Date(value).toISOString() : undefined;
 
 /** The CronJob that owns a Job, if any. */

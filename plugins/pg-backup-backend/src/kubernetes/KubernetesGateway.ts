@@ -10,7 +10,7 @@ import {
   V1Pod,
 } from '@kubernetes/client-node';
 import { ClusterConfig, ClusterRegistry } from './ClusterRegistry';
-import { UpstreamError, withTimeout } from '../upstream';
+import { UpstreamError, undefinedIfMissing, withTimeout } from '../upstream';
 
 /**
  * Reads and creates the few Kubernetes objects pg-backup needs, in one cluster. Only called with
@@ -93,19 +93,12 @@ export class KubernetesGateway {
   }
 
   /** One CronJob, or undefined when it does not exist. */
-  async getCronJob(
-    namespace: string,
-    name: string,
-  ): Promise<V1CronJob | undefined> {
-    try {
-      return await this.call(`get cronjob ${namespace}/${name}`, () =>
+  getCronJob(namespace: string, name: string): Promise<V1CronJob | undefined> {
+    return undefinedIfMissing(() =>
+      this.call(`get cronjob ${namespace}/${name}`, () =>
         this.batch.readNamespacedCronJob({ namespace, name }),
-      );
-    } catch (error) {
-      if (error instanceof UpstreamError && error.status === 404)
-        return undefined;
-      throw error;
-    }
+      ),
+    );
   }
 
   /** Jobs in a namespace (one list call; the namespace keeps only its CronJobs' history limits). */
@@ -117,16 +110,12 @@ export class KubernetesGateway {
   }
 
   /** One Job, or undefined when it does not exist. */
-  async getJob(namespace: string, name: string): Promise<V1Job | undefined> {
-    try {
-      return await this.call(`get job ${namespace}/${name}`, () =>
+  getJob(namespace: string, name: string): Promise<V1Job | undefined> {
+    return undefinedIfMissing(() =>
+      this.call(`get job ${namespace}/${name}`, () =>
         this.batch.readNamespacedJob({ namespace, name }),
-      );
-    } catch (error) {
-      if (error instanceof UpstreamError && error.status === 404)
-        return undefined;
-      throw error;
-    }
+      ),
+    );
   }
 
   /** Creates a Job; a name conflict surfaces as an UpstreamError with status 409. */
@@ -204,17 +193,13 @@ export class KubernetesGateway {
     namespace: string,
     name: string,
   ): Promise<string | undefined> {
-    try {
-      const secret = await this.call(`get secret ${namespace}/${name}`, () =>
+    const secret = await undefinedIfMissing(() =>
+      this.call(`get secret ${namespace}/${name}`, () =>
         this.core.readNamespacedSecret({ namespace, name }),
-      );
-      const created = secret.metadata?.creationTimestamp;
-      return created ? new Date(created).toISOString() : undefined;
-    } catch (error) {
-      if (error instanceof UpstreamError && error.status === 404)
-        return undefined;
-      throw error;
-    }
+      ),
+    );
+    const created = secret?.metadata?.creationTimestamp;
+    return created ? new Date(created).toISOString() : undefined;
   }
 }
 

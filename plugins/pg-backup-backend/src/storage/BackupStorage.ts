@@ -119,6 +119,45 @@ export class BackupStorage {
   }
 
   /**
+   * Lists a database's seed-format keys backwards in time from `endKey` (exclusive) / `endMs`:
+   * a window of `initialWindowMs`, doubled until `enough` dumps were found or the window reaches
+   * `notBefore`. Each widening lists only the new, older part. Returns the keys ascending.
+   */
+  private async listBackwards(options: {
+    target: BackupTarget;
+    prefix: string;
+    endKey: string | undefined;
+    endMs: number;
+    initialWindowMs: number;
+    notBefore: Date;
+    enough: (dumps: number) => boolean;
+  }): Promise<_Object[]> {
+    const { target, prefix, notBefore } = options;
+    const found: _Object[] = [];
+    let windowMs = options.initialWindowMs;
+    let end = options.endKey;
+    for (;;) {
+      const startTime = new Date(
+        Math.max(options.endMs - windowMs, notBefore.getTime()),
+      );
+      const start = formatBackupKey(prefix, target.database, startTime);
+      found.unshift(
+        ...(await this.listRange(
+          target.storage.bucket,
+          `${prefix}${target.database}_`,
+          start,
+          end,
+        )),
+      );
+      const dumps = found.filter(o => o.Key!.endsWith('.dump')).length;
+      if (options.enough(dumps) || startTime.getTime() <= notBefore.getTime())
+        return found;
+      end = start;
+      windowMs *= 2;
+    }
+  }
+
+  /**
    * The newest `wanted` backups of one role taken after `notBefore`, newest last. The window
    * starts at `initialWindowMs` before `now` and doubles until enough are found or it reaches
    * `notBefore`.
@@ -136,27 +175,15 @@ export class BackupStorage {
       role === 'backup'
         ? target.storage.prefix
         : target.storage.checkpointPrefix ?? '';
-    const databasePrefix = `${prefix}${target.database}_`;
-    const found: _Object[] = [];
-    let windowMs = options.initialWindowMs;
-    let end: string | undefined;
-    for (;;) {
-      const startTime = new Date(
-        Math.max(now.getTime() - windowMs, notBefore.getTime()),
-      );
-      const start = formatBackupKey(prefix, target.database, startTime);
-      const objects = await this.listRange(
-        target.storage.bucket,
-        databasePrefix,
-        start,
-        end,
-      );
-      found.unshift(...objects);
-      const dumps = found.filter(o => o.Key!.endsWith('.dump')).length;
-      if (dumps >= wanted || startTime.getTime() <= notBefore.getTime()) break;
-      end = start;
-      windowMs *= 2;
-    }
+    const found = await this.listBackwards({
+      target,
+      prefix,
+      endKey: undefined,
+      endMs: now.getTime(),
+      initialWindowMs: options.initialWindowMs,
+      notBefore,
+      enough: dumps => dumps >= wanted,
+    });
     let backups = toBackups(found, role);
     if (backups.length === 0) {
       // Keys that are not in the seed's format do not sort by time: read the prefix once.
@@ -187,36 +214,18 @@ export class BackupStorage {
     notBefore: Date;
   }): Promise<{ items: ListedBackup[]; more: boolean }> {
     const { target, limit, notBefore } = options;
-    const prefix = target.storage.prefix;
-    const databasePrefix = `${prefix}${target.database}_`;
     const endTime = options.before
       ? parseBackupKey(options.before).takenAt
       : undefined;
-    const end = options.before;
-    const endMs = endTime
-      ? Date.parse(endTime)
-      : options.now.getTime() + DAY_MS;
-    const found: _Object[] = [];
-    let windowMs = 8 * DAY_MS;
-    let rangeEnd = end;
-    for (;;) {
-      const startTime = new Date(
-        Math.max(endMs - windowMs, notBefore.getTime()),
-      );
-      const start = formatBackupKey(prefix, target.database, startTime);
-      found.unshift(
-        ...(await this.listRange(
-          target.storage.bucket,
-          databasePrefix,
-          start,
-          rangeEnd,
-        )),
-      );
-      const dumps = found.filter(o => o.Key!.endsWith('.dump')).length;
-      if (dumps > limit || startTime.getTime() <= notBefore.getTime()) break;
-      rangeEnd = start;
-      windowMs *= 2;
-    }
+    const found = await this.listBackwards({
+      target,
+      prefix: target.storage.prefix,
+      endKey: options.before,
+      endMs: endTime ? Date.parse(endTime) : options.now.getTime() + DAY_MS,
+      initialWindowMs: 8 * DAY_MS,
+      notBefore,
+      enough: dumps => dumps > limit,
+    });
     const backups = toBackups(found, 'backup').reverse();
     return { items: backups.slice(0, limit), more: backups.length > limit };
   }
