@@ -30,13 +30,15 @@ if [ "$(node "$PG_BACKUP_TOOLS/yarn/bin/yarn.js" --version 2>/dev/null)" != "$YA
 fi
 
 # Host tools the sandbox and the tests use: bubblewrap (pod isolation), openssl (the sandbox API
-# server's certificate), kubectl and the AWS CLI (independent clients), the PostgreSQL client programs.
+# server's certificate), kubectl and the AWS CLI (independent clients), the PostgreSQL client programs,
+# and Chromium for the browser tests (packages/e2e-tests; Playwright cannot download browsers here).
 missing=()
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v pg_dump >/dev/null || missing+=(postgresql-client)
 command -v kubectl >/dev/null || missing+=(kubectl)
 command -v aws >/dev/null || missing+=(awscli)
+command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "bootstrap: installing ${missing[*]} from Debian's packages"

@@ -2,6 +2,11 @@
 // Checks (or with --fix, rewrites) every @backstage/* dependency of every workspace package to the
 // exact version published in Backstage release 1.55.0. Caret ranges drift past the release and
 // broke a trial start (see README), so anything but the exact release version is an error.
+//
+// The release's own packages depend on each other with caret ranges too, which pull in newer
+// copies (core-plugin-api 1.13.0 next to 1.12.10 broke the app's sidebar with "App context is
+// not available"). So the root `resolutions` pin every @backstage/* package of the release that
+// is installed, and yarn.lock must hold no other version of them.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -48,6 +53,51 @@ for (const file of manifests) {
     }
   }
   if (changed) fs.writeFileSync(full, `${JSON.stringify(pkg, null, 2)}\n`);
+}
+
+// Every release package in yarn.lock is resolved to the release version, and only to it.
+const lockfile = fs.readFileSync(path.join(root, 'yarn.lock'), 'utf8');
+const locked = new Map(); // name -> Set of versions
+for (const block of lockfile.split(/\n\n/)) {
+  const key = /^"?(@backstage\/[^@"]+)@/m.exec(block);
+  const version = /^ {2}version: "?([^"\n]+)"?$/m.exec(block);
+  if (!key || !version || block.includes('@workspace:')) continue;
+  if (!locked.has(key[1])) locked.set(key[1], new Set());
+  locked.get(key[1]).add(version[1]);
+}
+const rootFile = path.join(root, 'package.json');
+const rootPkg = JSON.parse(fs.readFileSync(rootFile, 'utf8'));
+const resolutions = { ...(rootPkg.resolutions ?? {}) };
+let resolutionsChanged = false;
+for (const [name, versions] of [...locked].sort(([a], [b]) =>
+  a.localeCompare(b),
+)) {
+  const want = pinned.get(name);
+  if (!want) continue;
+  if (resolutions[name] !== want) {
+    if (fix) {
+      resolutions[name] = want;
+      resolutionsChanged = true;
+    } else {
+      problems.push(
+        `package.json: resolutions must pin ${name} to "${want}" (release ${release.releaseVersion})`,
+      );
+    }
+  }
+  const other = [...versions].filter(v => v !== want);
+  if (other.length && !fix)
+    problems.push(
+      `yarn.lock: ${name} resolves to ${other.join(
+        ', ',
+      )} besides the release's ${want}; run yarn install`,
+    );
+}
+if (resolutionsChanged) {
+  rootPkg.resolutions = Object.fromEntries(
+    Object.entries(resolutions).sort(([a], [b]) => a.localeCompare(b)),
+  );
+  fs.writeFileSync(rootFile, `${JSON.stringify(rootPkg, null, 2)}\n`);
+  console.log('backstage pins: root resolutions rewritten; run yarn install');
 }
 
 if (problems.length) {

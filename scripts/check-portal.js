@@ -1,22 +1,29 @@
 #!/usr/bin/env node
 // End-to-end check of the README's start command: runs scripts/start.sh, waits for the app on
 // :3000 and the backend on :7007, signs in as guest, and reads the example databases from the
-// catalog over HTTP. Prints one line per check and `N passed, N failed`; exits non-zero on failure.
+// catalog over HTTP; then, on the same running portal, runs the browser tests (packages/e2e-tests,
+// Playwright with Debian's Chromium), each counting as one check. Prints one line per check and
+// `N passed, N failed`; exits non-zero on failure.
 'use strict';
 const { spawn } = require('child_process');
+const fs = require('fs');
 const net = require('net');
 const path = require('path');
+const readline = require('readline');
 
 const root = path.resolve(__dirname, '..');
 const BACKEND = 'http://127.0.0.1:7007';
 const APP = 'http://localhost:3000';
 const START_TIMEOUT_MS = 240_000;
+const E2E_DIR = path.join(root, 'packages/e2e-tests');
+const E2E_RESULTS_DIR = path.join(root, 'test-results/e2e');
+const E2E_TIMEOUT_MS = 15 * 60_000;
 
 const results = [];
-function record(name, ok, detail = '') {
+function record(name, ok, detail = '', scope = 'portal') {
   results.push(ok);
   console.log(
-    `${ok ? 'PASS' : 'FAIL'} portal: ${name}${detail ? ` — ${detail}` : ''}`,
+    `${ok ? 'PASS' : 'FAIL'} ${scope}: ${name}${detail ? ` — ${detail}` : ''}`,
   );
 }
 
@@ -50,6 +57,104 @@ async function poll(what, fn, timeoutMs) {
   );
 }
 
+// Playwright's JSON report nests tests in suites (files, describe blocks) and specs.
+function browserTests(suites) {
+  return suites.flatMap(suite => [
+    ...(suite.specs ?? []).flatMap(spec =>
+      spec.tests.map(t => ({ ...t, title: spec.title, file: suite.file })),
+    ),
+    ...browserTests(suite.suites ?? []),
+  ]);
+}
+
+const plain = text => String(text ?? '').replace(/\u001b\[[0-9;]*m/g, '');
+
+/**
+ * Runs the Playwright suite once against the running portal and records each test. A suite that
+ * cannot start, crashes or times out is a failure, never zero tests.
+ */
+async function runBrowserTests() {
+  const report = path.join(E2E_RESULTS_DIR, 'results.json');
+  fs.mkdirSync(E2E_RESULTS_DIR, { recursive: true });
+  for (const file of fs.readdirSync(E2E_RESULTS_DIR)) {
+    if (file === 'results.json' || file.endsWith('.png')) {
+      fs.rmSync(path.join(E2E_RESULTS_DIR, file));
+    }
+  }
+  const began = Date.now();
+  const run = spawn('yarn', ['playwright', 'test'], {
+    cwd: E2E_DIR,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
+  for (const stream of [run.stdout, run.stderr]) {
+    readline
+      .createInterface({ input: stream })
+      .on('line', line => console.log(`    ${line}`));
+  }
+  const outcome = await new Promise(resolve => {
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-run.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+      resolve(`timed out after ${E2E_TIMEOUT_MS / 60_000} min`);
+    }, E2E_TIMEOUT_MS);
+    run.on('error', error => {
+      clearTimeout(timer);
+      resolve(`could not start: ${error.message}`);
+    });
+    run.on('close', code => {
+      clearTimeout(timer);
+      resolve(`exited with ${code}`);
+    });
+  });
+  const seconds = ((Date.now() - began) / 1000).toFixed(0);
+  if (!fs.existsSync(report)) {
+    record(
+      'browser tests ran',
+      false,
+      `playwright ${outcome}, no report`,
+      'browser',
+    );
+    return;
+  }
+  const parsed = JSON.parse(fs.readFileSync(report, 'utf8'));
+  const tests = browserTests(parsed.suites ?? []);
+  const errors = (parsed.errors ?? []).map(
+    e => plain(e.message).split('\n')[0],
+  );
+  if (tests.length === 0 || errors.length > 0) {
+    record(
+      'browser tests ran',
+      false,
+      `playwright ${outcome} in ${seconds}s with ${
+        tests.length
+      } tests; ${errors.join('; ')}`,
+      'browser',
+    );
+  }
+  for (const t of tests) {
+    const last = t.results[t.results.length - 1];
+    // 'expected' is a pass; 'unexpected', 'flaky' and 'skipped' (did not run) are failures.
+    const ok = t.status === 'expected';
+    const notes = (t.annotations ?? []).map(a => `${a.type}: ${a.description}`);
+    const detail = ok
+      ? [`${((last?.duration ?? 0) / 1000).toFixed(1)}s`, ...notes].join(', ')
+      : `${t.status}: ${
+          plain(last?.error?.message).split('\n')[0] || 'did not run'
+        }`;
+    record(`${t.title} (${t.file})`, ok, detail, 'browser');
+  }
+  const shots = fs
+    .readdirSync(E2E_RESULTS_DIR)
+    .filter(file => file.endsWith('.png'))
+    .map(file => path.relative(root, path.join(E2E_RESULTS_DIR, file)));
+  console.log(`browser screenshots: ${shots.join(', ') || 'none'}`);
+}
+
 async function main() {
   for (const port of [3000, 7007, 6443, 4566]) {
     if (await portInUse(port)) {
@@ -79,15 +184,29 @@ async function main() {
   child.on('exit', () => {
     exited = true;
   });
-  const stop = () => {
+  const stop = (signal = 'SIGTERM') => {
     try {
-      process.kill(-child.pid, 'SIGTERM');
+      process.kill(-child.pid, signal);
     } catch {
       /* already gone */
     }
   };
-  process.on('exit', stop);
+  process.on('exit', () => stop('SIGKILL'));
+  // A backend that watch mode was restarting when the portal stopped can ignore SIGTERM and keep
+  // :7007, which would fail the next run; whatever is left after a grace period is killed.
+  const shutdown = async () => {
+    stop('SIGTERM');
+    const deadline = Date.now() + 30_000;
+    while (
+      Date.now() < deadline &&
+      ((await portInUse(7007)) || (await portInUse(3000)))
+    ) {
+      await new Promise(r => setTimeout(r, 1000));
+    }
+    stop('SIGKILL');
+  };
 
+  let portalUp = false;
   try {
     await poll(
       'backend',
@@ -118,6 +237,7 @@ async function main() {
       html.includes('<title>pg-backup portal</title>'),
       `${((Date.now() - started) / 1000).toFixed(1)}s after start`,
     );
+    portalUp = true;
 
     const kubectl = require('child_process').spawnSync(
       'kubectl',
@@ -306,8 +426,16 @@ async function main() {
   } catch (error) {
     record('portal started', false, error.message);
     console.log(log.join('').split('\n').slice(-40).join('\n'));
+  }
+  // The browser tests need only the app and the backend, so a failed HTTP check above does not
+  // stop them; a portal that never came up counts as their failure.
+  try {
+    if (portalUp) await runBrowserTests();
+    else record('browser tests ran', false, 'the portal is not up', 'browser');
+  } catch (error) {
+    record('browser tests ran', false, error.message, 'browser');
   } finally {
-    stop();
+    await shutdown();
   }
 }
 

@@ -30,6 +30,7 @@ count() { # <name> <file with 'N passed, N failed' on its last line>
 
 step backstage-pins node scripts/check-backstage-pins.js
 step type-check yarn tsc
+step type-check-browser-tests yarn tsc -p packages/e2e-tests
 step lint yarn backstage-cli repo lint
 step prettier yarn prettier --check --loglevel warn .
 

@@ -41,5 +41,25 @@ export interface Config {
     };
     /** Name of the backup Jobs' S3 credentials Secret, checked for rotation (default backup-s3-credentials). */
     credentialsSecretName?: string;
+    /** Approval requests for restores over a live database and emergency recoveries. */
+    approvals?: {
+      /** How long a request, and an approval not yet used, stays valid (default 4 hours), e.g. `4h`. */
+      expiry?: HumanDuration | string;
+      /** Require an approval for every restore, not only over the live database (default false). */
+      requireForAllRestores?: boolean;
+    };
+    /** The recovery engine (restore, verify, emergency recovery, drill operations). */
+    recovery?: {
+      /** `ttlSecondsAfterFinished` of the restore, verify and cleanup Jobs (default 1 day). */
+      jobTtl?: HumanDuration | string;
+      /** How often a running operation reads its Job and whether it was cancelled (default 500 ms). */
+      pollInterval?: HumanDuration | string;
+      /** A running operation's lease; after it expires another backend ends the operation cleanly (default 1 minute). */
+      leaseTimeout?: HumanDuration | string;
+      /** Label selector of the database server's pods, checked before an emergency restore (default app.kubernetes.io/name=postgresql). */
+      postgresPodSelector?: string;
+      /** How long scaled-down Deployments may take to stop their pods (default 5 minutes). */
+      scaleDownTimeout?: HumanDuration | string;
+    };
   };
 }

@@ -21,6 +21,8 @@ backend.add(import('@backstage/plugin-scaffolder-backend'));
 backend.add(
   import('@backstage/plugin-scaffolder-backend-module-notifications'),
 );
+// pg-backup:* actions: restore, verify, emergency recovery, drills and approvals.
+backend.add(import('@internal/plugin-scaffolder-backend-module-pg-backup'));
 
 // Allow-all until pg-backup defines its roles; the policy module replaces it then.
 backend.add(import('@backstage/plugin-permission-backend'));

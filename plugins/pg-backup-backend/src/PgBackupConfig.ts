@@ -26,6 +26,29 @@ export interface PgBackupConfig {
   upstreamTimeoutMs: number;
   /** Name of the S3 credentials Secret. */
   credentialsSecretName: string;
+  /** Approval requests for restores. */
+  approvals: {
+    /** How long a request (and an unused approval) stays valid. */
+    expiryMs: number;
+    /** Whether every restore needs an approval, not only those over the live database. */
+    requireForAllRestores: boolean;
+  };
+  /** The recovery engine. */
+  recovery: RecoverySettings;
+}
+
+/** Settings of the recovery engine. */
+export interface RecoverySettings {
+  /** `ttlSecondsAfterFinished` of the restore, verify and cleanup Jobs. */
+  jobTtlSeconds: number;
+  /** How often a running operation reads its Job and cancellation state. */
+  pollIntervalMs: number;
+  /** A running operation renews its lease this long ahead; an expired lease means its backend died. */
+  leaseTimeoutMs: number;
+  /** Pods that must be running and ready before an emergency restore (the database server). */
+  postgresPodSelector: string;
+  /** How long scaled-down Deployments may take to stop their pods. */
+  scaleDownTimeoutMs: number;
 }
 
 function duration(config: Config, key: string, fallbackMs: number): number {
@@ -91,5 +114,32 @@ function readSection(config: Config | undefined): PgBackupConfig {
     credentialsSecretName:
       config?.getOptionalString('credentialsSecretName') ??
       'backup-s3-credentials',
+    approvals: {
+      expiryMs: config
+        ? duration(config, 'approvals.expiry', 4 * 3_600_000)
+        : 4 * 3_600_000,
+      requireForAllRestores:
+        config?.getOptionalBoolean('approvals.requireForAllRestores') ?? false,
+    },
+    recovery: readRecovery(config),
+  };
+}
+
+function readRecovery(config: Config | undefined): RecoverySettings {
+  const ms = (key: string, fallback: number) =>
+    config ? duration(config, `recovery.${key}`, fallback) : fallback;
+  const selector =
+    config?.getOptionalString('recovery.postgresPodSelector') ??
+    'app.kubernetes.io/name=postgresql';
+  if (!/^[A-Za-z0-9./_=!,() -]+$/.test(selector) || selector.trim() === '')
+    throw new Error(
+      `pgBackup.recovery.postgresPodSelector "${selector}" is not a label selector such as app.kubernetes.io/name=postgresql`,
+    );
+  return {
+    jobTtlSeconds: Math.round(ms('jobTtl', 86_400_000) / 1000),
+    pollIntervalMs: ms('pollInterval', 500),
+    leaseTimeoutMs: ms('leaseTimeout', 60_000),
+    postgresPodSelector: selector,
+    scaleDownTimeoutMs: ms('scaleDownTimeout', 300_000),
   };
 }

@@ -1,6 +1,7 @@
 /**
- * Backend of pg-backup: backup health, backups, jobs, logs and "back up now" for PostgreSQL
- * databases annotated in the catalog.
+ * Backend of pg-backup: backup health, backups, jobs, logs, "back up now" and recovery operations
+ * (restore, verify, emergency recovery, drill) with approvals for PostgreSQL databases annotated
+ * in the catalog.
  *
  * @packageDocumentation
  */

@@ -305,6 +305,13 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
       owner: USERS.owner,
       system: 'system:default/qawave',
       rpoMet: true,
+      rpoMs: 26 * 3_600_000,
+      rtoMs: 4 * 3_600_000,
+      lastBackupSize: (
+        await request(server)
+          .get(`${QAWAVE}/backups?limit=1`)
+          .set('Authorization', as(USERS.owner))
+      ).body.items[0].size,
     });
     expect(byRef['resource:default/broken-db'].status).toBe('unknown');
     expect(byRef['resource:default/broken-db'].summary).toMatch(

@@ -6,8 +6,10 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { pgBackupPermissions } from '@internal/plugin-pg-backup-common';
+import { ApprovalStore } from './database/ApprovalStore';
 import { migrateDatabase } from './database/migrateDatabase';
 import { HealthSnapshotStore } from './database/HealthSnapshotStore';
+import { OperationStore } from './database/OperationStore';
 import { RecoveryRecordStore } from './database/RecoveryRecordStore';
 import { BackupFactsReader } from './health/BackupFactsReader';
 import { FleetRefresher } from './health/FleetRefresher';
@@ -18,12 +20,19 @@ import { BackupJobs } from './jobs/BackupJobs';
 import { ClusterRegistry } from './kubernetes/ClusterRegistry';
 import { KubernetesGateways } from './kubernetes/KubernetesGateways';
 import { readPgBackupConfig } from './PgBackupConfig';
+import { ApprovalService } from './recovery/ApprovalService';
+import { BackupSelector } from './recovery/BackupSelector';
+import { OperationPlanner } from './recovery/OperationPlanner';
+import { RecoveryEngine } from './recovery/RecoveryEngine';
 import { EntityTargets } from './service/EntityTargets';
 import { createRouter } from './service/router';
 import { BackupStorage } from './storage/BackupStorage';
 import { createS3Connection } from './storage/S3Connection';
 
-/** The pg-backup backend plugin: health, backups, jobs, logs and "back up now" under /api/pg-backup. */
+/**
+ * The pg-backup backend plugin under /api/pg-backup: health, backups, jobs, logs, "back up now",
+ * and the recovery engine (restores, verifications, emergency recoveries, drills, approvals).
+ */
 export const pgBackupPlugin = createBackendPlugin({
   pluginId: 'pg-backup',
   register(env) {
@@ -40,6 +49,7 @@ export const pgBackupPlugin = createBackendPlugin({
         database: coreServices.database,
         scheduler: coreServices.scheduler,
         discovery: coreServices.discovery,
+        lifecycle: coreServices.lifecycle,
         catalog: catalogServiceRef,
         notifications: notificationService,
       },
@@ -49,6 +59,7 @@ export const pgBackupPlugin = createBackendPlugin({
         const knex = await migrateDatabase(deps.database);
         const records = new RecoveryRecordStore(knex);
         const snapshots = new HealthSnapshotStore(knex);
+        const operations = new OperationStore(knex);
         const kubernetes = new KubernetesGateways(
           ClusterRegistry.fromConfig(deps.config),
           settings.upstreamTimeoutMs,
@@ -64,6 +75,10 @@ export const pgBackupPlugin = createBackendPlugin({
         });
         const health = new HealthService(facts, settings.healthTtlMs);
         const appBaseUrl = deps.config.getString('app.baseUrl');
+        const entityLink = (ref: string) => {
+          const { kind, namespace, name } = parseEntityRef(ref);
+          return `${appBaseUrl}/catalog/${namespace}/${kind}/${name}/pg-backup`;
+        };
         const refresher = new FleetRefresher({
           catalog: deps.catalog,
           auth: deps.auth,
@@ -78,10 +93,7 @@ export const pgBackupPlugin = createBackendPlugin({
               notifications: deps.notifications,
               records,
               logger: deps.logger,
-              entityLink: ref => {
-                const { kind, namespace, name } = parseEntityRef(ref);
-                return `${appBaseUrl}/catalog/${namespace}/${kind}/${name}/pg-backup`;
-              },
+              entityLink,
             }),
           ],
         });
@@ -96,6 +108,57 @@ export const pgBackupPlugin = createBackendPlugin({
             await refresher.refresh();
           },
         });
+
+        const approvalStore = new ApprovalStore(knex);
+        const selector = new BackupSelector(storage, records);
+        const approvals = new ApprovalService({
+          store: approvalStore,
+          selector,
+          notifications: deps.notifications,
+          logger: deps.logger,
+          expiryMs: settings.approvals.expiryMs,
+          entityLink,
+        });
+        const engine = new RecoveryEngine({
+          operations,
+          approvals: approvalStore,
+          records,
+          planner: new OperationPlanner({
+            selector,
+            approvals,
+            operations,
+            requireApprovalForAllRestores:
+              settings.approvals.requireForAllRestores,
+            postgresPodSelector: settings.recovery.postgresPodSelector,
+            checkCluster: cluster => kubernetes.for(cluster),
+          }),
+          kubernetes,
+          logger: deps.logger,
+          settings: settings.recovery,
+          onRecordsChanged: ref => health.invalidate(ref),
+        });
+        // Operations left unfinished by a backend that stopped are ended cleanly (Jobs stopped,
+        // Deployments scaled back, lock released) once their lease expired: now, and regularly
+        // by whichever backend replica runs the task.
+        engine
+          .endInterrupted()
+          .catch(error =>
+            deps.logger.error(
+              `pg-backup: could not end interrupted operations: ${error}`,
+            ),
+          );
+        await deps.scheduler.scheduleTask({
+          id: 'pg-backup-end-interrupted-operations',
+          scope: 'global',
+          frequency: { milliseconds: settings.recovery.leaseTimeoutMs },
+          timeout: { minutes: 10 },
+          initialDelay: { milliseconds: settings.recovery.leaseTimeoutMs },
+          fn: async () => {
+            await engine.endInterrupted();
+          },
+        });
+        deps.lifecycle.addShutdownHook(() => engine.shutdown());
+
         deps.httpRouter.use(
           await createRouter({
             httpAuth: deps.httpAuth,
@@ -110,11 +173,16 @@ export const pgBackupPlugin = createBackendPlugin({
             ),
             health,
             facts,
-            jobs: new BackupJobs(kubernetes),
+            jobs: new BackupJobs(
+              kubernetes,
+              undefined,
+              async id => (await operations.get(id))?.entityRef,
+            ),
             storage,
             records,
             snapshots,
             ensureSnapshots: () => refresher.ensureSnapshots(),
+            recovery: { engine, approvals, records },
           }),
         );
       },

@@ -2,11 +2,19 @@ import {
   createApiFactory,
   createComponentExtension,
   createPlugin,
+  createRoutableExtension,
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
+import { createScaffolderFieldExtension } from '@backstage/plugin-scaffolder-react';
 import { pgBackupApiRef } from './api/PgBackupApi';
 import { PgBackupClient } from './api/PgBackupClient';
+import {
+  BackupPicker,
+  BackupPickerUiOptions,
+  backupPickerValidation,
+} from './components/BackupPicker';
+import { entityContentRouteRef, rootRouteRef } from './routes';
 
 /** The pg-backup frontend plugin (classic frontend system). */
 export const pgBackupPlugin = createPlugin({
@@ -18,6 +26,7 @@ export const pgBackupPlugin = createPlugin({
       factory: deps => new PgBackupClient(deps),
     }),
   ],
+  routes: { root: rootRouteRef, entityContent: entityContentRouteRef },
 });
 
 /** Backup-health card for the overview of database entities. */
@@ -30,5 +39,36 @@ export const EntityPgBackupHealthCard = pgBackupPlugin.provide(
           m => m.EntityPgBackupHealthCard,
         ),
     },
+  }),
+);
+
+/** The "Backups" tab of database entities: backups, jobs and logs, storage policy. */
+export const EntityPgBackupContent = pgBackupPlugin.provide(
+  createRoutableExtension({
+    name: 'EntityPgBackupContent',
+    mountPoint: entityContentRouteRef,
+    component: () =>
+      import('./components/EntityPgBackupContent').then(
+        m => m.EntityPgBackupContent,
+      ),
+  }),
+);
+
+/** The fleet dashboard: every annotated database, compliance, CSV export. */
+export const PgBackupFleetPage = pgBackupPlugin.provide(
+  createRoutableExtension({
+    name: 'PgBackupFleetPage',
+    mountPoint: rootRouteRef,
+    component: () =>
+      import('./components/PgBackupFleetPage').then(m => m.PgBackupFleetPage),
+  }),
+);
+
+/** Scaffolder field `ui:field: BackupPicker`: a database's backups, newest first. */
+export const BackupPickerFieldExtension = pgBackupPlugin.provide(
+  createScaffolderFieldExtension<string, BackupPickerUiOptions>({
+    name: 'BackupPicker',
+    component: BackupPicker,
+    validation: backupPickerValidation,
   }),
 );

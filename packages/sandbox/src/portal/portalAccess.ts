@@ -26,7 +26,7 @@ export function portalRules(namespaces: PortalNamespace[]): AccessRule[] {
         namespaces: ns,
         apiGroups: ['batch'],
         resources: ['jobs'],
-        verbs: ['get', 'list', 'watch', 'create'],
+        verbs: ['get', 'list', 'watch', 'create', 'patch'],
       },
       {
         namespaces: ns,

@@ -1,5 +1,6 @@
 import {
   BackupHealth,
+  DrillFacts,
   FleetEntry,
   HealthStatus,
 } from '@internal/plugin-pg-backup-common';
@@ -36,6 +37,10 @@ interface Row {
   rpo_met: boolean | number | null;
   finding_codes: string;
   last_drill_time: string | null;
+  last_drill: string | null;
+  last_backup_size: number | string | null;
+  rpo_ms: number | string | null;
+  rto_ms: number | string | null;
   health: string;
   evaluated_at: string;
 }
@@ -57,6 +62,10 @@ export class HealthSnapshotStore {
       rpo_met: s.rpoMet ?? null,
       finding_codes: JSON.stringify(s.findingCodes),
       last_drill_time: s.lastDrillTime ?? null,
+      last_drill: s.lastDrill ? JSON.stringify(s.lastDrill) : null,
+      last_backup_size: s.lastBackupSize ?? null,
+      rpo_ms: s.rpoMs ?? null,
+      rto_ms: s.rtoMs ?? null,
       health: JSON.stringify(s.health),
       evaluated_at: s.evaluatedAt,
     }));
@@ -95,6 +104,10 @@ export class HealthSnapshotStore {
       'rpo_met',
       'finding_codes',
       'last_drill_time',
+      'last_drill',
+      'last_backup_size',
+      'rpo_ms',
+      'rto_ms',
       'evaluated_at',
     );
     if (filter.owners?.length) query = query.whereIn('owner', filter.owners);
@@ -131,6 +144,14 @@ function toEntry(row: Row): FleetEntry {
     ...(row.rpo_met !== null && { rpoMet: Boolean(row.rpo_met) }),
     findingCodes: JSON.parse(row.finding_codes) as string[],
     ...(row.last_drill_time && { lastDrillTime: row.last_drill_time }),
+    ...(row.last_drill && {
+      lastDrill: JSON.parse(row.last_drill) as DrillFacts,
+    }),
+    ...(row.last_backup_size !== null && {
+      lastBackupSize: Number(row.last_backup_size),
+    }),
+    ...(row.rpo_ms !== null && { rpoMs: Number(row.rpo_ms) }),
+    ...(row.rto_ms !== null && { rtoMs: Number(row.rto_ms) }),
     evaluatedAt: row.evaluated_at,
   };
 }

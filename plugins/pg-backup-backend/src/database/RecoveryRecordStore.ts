@@ -1,16 +1,15 @@
 import {
   DrillFacts,
+  DrillRecordEntry,
   VerificationFacts,
 } from '@internal/plugin-pg-backup-common';
 import { Knex } from 'knex';
 
-/** A drill to record. */
-export interface DrillRecord extends DrillFacts {
-  /** Who recorded it (user entity ref). */
-  recordedBy?: string;
-  /** Free-text notes (checklist outcome). */
-  notes?: string;
-}
+/** A drill to record: the facts and its evidence. */
+export type DrillRecord = Omit<DrillRecordEntry, 'id'>;
+
+const parseJson = <T>(text: string | null): T | undefined =>
+  text ? (JSON.parse(text) as T) : undefined;
 
 /** Verification and drill records: the evidence that backups restore. */
 export class RecoveryRecordStore {
@@ -131,7 +130,40 @@ export class RecoveryRecordStore {
       measured_rto_ms: drill.measuredRtoMs ?? null,
       recorded_by: drill.recordedBy ?? null,
       notes: drill.notes ?? null,
+      backup_key: drill.backupKey ?? null,
+      operation_id: drill.operationId ?? null,
+      checks: drill.checks ? JSON.stringify(drill.checks) : null,
+      checklist: drill.checklist ? JSON.stringify(drill.checklist) : null,
+      rto_objective_ms: drill.rtoObjectiveMs ?? null,
     });
+  }
+
+  /** A database's drills with their evidence, newest first. */
+  async listDrills(entityRef: string, limit = 50): Promise<DrillRecordEntry[]> {
+    const rows = await this.knex('pg_backup_drills')
+      .where('entity_ref', entityRef)
+      .orderBy([
+        { column: 'performed_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(limit);
+    return rows.map(row => ({
+      id: String(row.id),
+      performedAt: row.performed_at,
+      passed: Boolean(row.passed),
+      ...(row.measured_rto_ms !== null && {
+        measuredRtoMs: Number(row.measured_rto_ms),
+      }),
+      ...(row.recorded_by && { recordedBy: row.recorded_by }),
+      ...(row.backup_key && { backupKey: row.backup_key }),
+      ...(row.operation_id && { operationId: row.operation_id }),
+      ...(row.rto_objective_ms !== null && {
+        rtoObjectiveMs: Number(row.rto_objective_ms),
+      }),
+      ...(row.checks && { checks: parseJson(row.checks) }),
+      ...(row.checklist && { checklist: parseJson(row.checklist) }),
+      ...(row.notes && { notes: row.notes }),
+    }));
   }
 
   /** The newest drill of a database. */

@@ -52,6 +52,15 @@ describe.each(databases.eachSupportedId())('stores on %s', databaseId => {
         rpoMet: true,
         recoveryPointTime: '2026-11-24T02:00:00.000Z',
         lastDrillTime: '2026-10-01T09:00:00.000Z',
+        lastDrill: {
+          performedAt: '2026-10-01T09:00:00.000Z',
+          passed: true,
+          measuredRtoMs: 4_200_000,
+        },
+        // Beyond 32 bits: a 50 GiB dump.
+        lastBackupSize: 53_687_091_200,
+        rpoMs: 21_600_000,
+        rtoMs: 14_400_000,
       }),
       snapshot('resource:default/b', 'critical', {
         owner: 'group:default/orders-team',
@@ -82,8 +91,19 @@ describe.each(databases.eachSupportedId())('stores on %s', databaseId => {
         entityRef: 'resource:default/a',
         rpoMet: true,
         lastDrillTime: '2026-10-01T09:00:00.000Z',
+        lastDrill: {
+          performedAt: '2026-10-01T09:00:00.000Z',
+          passed: true,
+          measuredRtoMs: 4_200_000,
+        },
+        lastBackupSize: 53_687_091_200,
+        rpoMs: 21_600_000,
+        rtoMs: 14_400_000,
       }),
     ]);
+    expect(
+      (await store.list({ owners: ['group:default/orders-team'] }))[0],
+    ).not.toHaveProperty('lastBackupSize');
     const b = await store.get('resource:default/b');
     expect(b).toMatchObject({ rpoMet: false, findingCodes: ['rpo-exceeded'] });
     expect(b?.health.summary).toBe('resource:default/b is critical');
@@ -144,6 +164,39 @@ describe.each(databases.eachSupportedId())('stores on %s', databaseId => {
       passed: false,
     });
 
+    await records.addDrill(ref, {
+      performedAt: '2026-11-02T10:00:00Z',
+      passed: true,
+      measuredRtoMs: 95_000,
+      recordedBy: 'user:default/alice',
+      backupKey: 'k1',
+      operationId: '00000000-0000-4000-8000-000000000001',
+      rtoObjectiveMs: 14_400_000,
+      checks: [{ name: 'tableCount', expected: 3, actual: 3, passed: true }],
+      checklist: [{ phase: 'pre', item: 'Stakeholders notified', done: true }],
+      notes: 'went well',
+    });
+    expect(await records.listDrills(ref)).toEqual([
+      {
+        id: expect.any(String),
+        performedAt: '2026-11-02T10:00:00Z',
+        passed: true,
+        measuredRtoMs: 95_000,
+        recordedBy: 'user:default/alice',
+        backupKey: 'k1',
+        operationId: '00000000-0000-4000-8000-000000000001',
+        rtoObjectiveMs: 14_400_000,
+        checks: [{ name: 'tableCount', expected: 3, actual: 3, passed: true }],
+        checklist: [
+          { phase: 'pre', item: 'Stakeholders notified', done: true },
+        ],
+        notes: 'went well',
+      },
+      expect.objectContaining({ performedAt: '2026-11-01T10:00:00Z' }),
+      expect.objectContaining({ performedAt: '2026-08-01T10:00:00Z' }),
+    ]);
+    expect(await records.listDrills(ref, 1)).toHaveLength(1);
+
     const all = await records.latestOfAll();
     expect(all.verifications.get(ref)).toEqual(
       await records.latestVerification(ref),
@@ -152,6 +205,7 @@ describe.each(databases.eachSupportedId())('stores on %s', databaseId => {
       'k3',
     );
     expect(all.drills.get(ref)).toEqual(await records.latestDrill(ref));
+    expect(all.drills.get(ref)?.measuredRtoMs).toBe(95_000);
     expect(all.drills.size).toBe(1);
 
     const now = new Date('2026-11-24T10:00:00Z');

@@ -8,6 +8,7 @@ import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   BackupHealth,
+  DrillFacts,
   BackupObjectives,
   FleetEntry,
   PG_BACKUP_MARKER_ANNOTATION,
@@ -177,7 +178,7 @@ export class FleetRefresher {
     };
     const result = readBackupTarget(entity, this.deps.defaults);
     let health: BackupHealth;
-    let lastDrillTime: string | undefined;
+    let lastDrill: DrillFacts | undefined;
     if (!result.ok) {
       health = unknownHealth(
         `Invalid pg-backup annotations: ${result.problems
@@ -194,7 +195,7 @@ export class FleetRefresher {
           records,
         );
         health = evaluated.health;
-        lastDrillTime = evaluated.lastDrillTime;
+        lastDrill = evaluated.lastDrill;
       } catch (error) {
         health = unknownHealth(`Could not evaluate: ${reasonOf(error)}`, now);
       }
@@ -208,7 +209,14 @@ export class FleetRefresher {
       }),
       ...(health.rpoMet !== undefined && { rpoMet: health.rpoMet }),
       findingCodes: health.findings.map(f => f.code),
-      ...(lastDrillTime && { lastDrillTime }),
+      ...(lastDrill && { lastDrillTime: lastDrill.performedAt, lastDrill }),
+      ...(health.recoveryPoint && {
+        lastBackupSize: health.recoveryPoint.size,
+      }),
+      ...(result.ok && {
+        rpoMs: result.target.objectives.rpoMs,
+        rtoMs: result.target.objectives.rtoMs,
+      }),
       evaluatedAt: health.evaluatedAt,
       health,
     };

@@ -5,9 +5,9 @@ import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
 import { SnapshotListener } from './FleetRefresher';
 
 /**
- * Notifies a database's owner when it turns critical and when a backup job fails, once per
- * event: a critical state is notified again only after the database recovered in between, a
- * failed job only once.
+ * Notifies a database's owner when it turns critical, when a backup job fails and when its
+ * recovery drill is overdue, once per event: a critical state is notified again only after the
+ * database recovered in between, a failed job only once, an overdue drill once per last drill.
  */
 export function createHealthNotifier(deps: {
   notifications: NotificationService;
@@ -22,6 +22,7 @@ export function createHealthNotifier(deps: {
     dedupKey: string,
     title: string,
     description: string,
+    severity: 'critical' | 'normal' = 'critical',
   ) => {
     if (!snapshot.owner) return;
     if (!(await deps.records.markNotified(dedupKey, now()))) return;
@@ -31,7 +32,7 @@ export function createHealthNotifier(deps: {
         title,
         description,
         link: deps.entityLink(snapshot.entityRef),
-        severity: 'critical',
+        severity,
         topic: `pg-backup:${snapshot.entityRef}`,
         scope: dedupKey,
       },
@@ -63,6 +64,21 @@ export function createHealthNotifier(deps: {
           }`,
           `A backup job of ${snapshot.title} failed`,
           failed.message,
+        );
+      }
+      // A new drill changes the key, so the next overdue period is notified again.
+      const overdue = snapshot.health.findings.find(
+        f => f.code === 'drill-overdue',
+      );
+      if (overdue) {
+        await send(
+          snapshot,
+          `drill-overdue:${snapshot.entityRef}:${
+            snapshot.lastDrillTime ?? 'never'
+          }`,
+          `A recovery drill of ${snapshot.title} is overdue`,
+          overdue.message,
+          'normal',
         );
       }
     }

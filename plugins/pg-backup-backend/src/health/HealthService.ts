@@ -58,6 +58,11 @@ export class HealthService {
       ...(input.latestDrill.known &&
         input.latestDrill.value && {
           lastDrillTime: input.latestDrill.value.performedAt,
+          lastDrill: input.latestDrill.value,
+        }),
+      ...(input.latestVerification.known &&
+        input.latestVerification.value && {
+          lastVerification: input.latestVerification.value,
         }),
     };
   }

@@ -11,6 +11,7 @@ import {
 } from '@internal/plugin-pg-backup-common';
 import { V1Job, V1Pod } from '@kubernetes/client-node';
 import { toCronJobFacts } from '../health/BackupFactsReader';
+import { OPERATION_LABEL } from '../recovery/buildOperationJobs';
 import { KubernetesGateway } from '../kubernetes/KubernetesGateway';
 import { KubernetesGateways } from '../kubernetes/KubernetesGateways';
 import { reasonOf, readFact } from '../upstream';
@@ -46,6 +47,10 @@ export class BackupJobs {
   constructor(
     private readonly kubernetes: KubernetesGateways,
     private readonly now: () => Date = () => new Date(),
+    /** The database entity of a recovery operation, so its restore and verify Jobs are the entity's too. */
+    private readonly operationEntity: (
+      operationId: string,
+    ) => Promise<string | undefined> = async () => undefined,
   ) {}
 
   private cronJobNames(
@@ -148,7 +153,10 @@ export class BackupJobs {
     });
   }
 
-  /** The Job, checked to belong to the target's CronJobs; 404 otherwise. */
+  /**
+   * The Job, checked to belong to the target: a Job of its CronJobs, or a Job of one of its
+   * recovery operations (labelled `pg-backup.io/operation`); 404 otherwise.
+   */
   private async ownedJob(
     k8s: KubernetesGateway,
     target: BackupTarget,
@@ -160,7 +168,12 @@ export class BackupJobs {
         : checkDnsSubdomain(name);
     if (problem) throw new InputError(`invalid job name: ${problem}`);
     const job = await k8s.getJob(target.namespace, name);
-    if (!job || !this.cronJobNames(target).has(owningCronJob(job) ?? ''))
+    const operationId = job?.metadata?.labels?.[OPERATION_LABEL];
+    const owned =
+      this.cronJobNames(target).has(owningCronJob(job ?? {}) ?? '') ||
+      (operationId !== undefined &&
+        (await this.operationEntity(operationId)) === target.entityRef);
+    if (!job || !owned)
       throw new NotFoundError(
         `job ${name} is not a job of ${target.entityRef} (namespace ${target.namespace})`,
       );

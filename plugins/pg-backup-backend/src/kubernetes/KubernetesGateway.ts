@@ -1,6 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import {
   ApiException,
+  AppsV1Api,
   BatchV1Api,
   CoreV1Api,
   KubeConfig,
@@ -23,6 +24,7 @@ export class KubernetesGateway {
   >();
   private readonly batch: BatchV1Api;
   private readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
   private readonly logs: Log;
 
   constructor(
@@ -33,6 +35,7 @@ export class KubernetesGateway {
   ) {
     this.batch = kubeConfig.makeApiClient(BatchV1Api);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.logs = new Log(kubeConfig);
   }
 
@@ -102,9 +105,10 @@ export class KubernetesGateway {
   }
 
   /** Jobs in a namespace (one list call; the namespace keeps only its CronJobs' history limits). */
-  async listJobs(namespace: string): Promise<V1Job[]> {
-    const list = await this.call(`list jobs in ${namespace}`, () =>
-      this.batch.listNamespacedJob({ namespace }),
+  async listJobs(namespace: string, labelSelector?: string): Promise<V1Job[]> {
+    const list = await this.call(
+      `list jobs in ${namespace}${labelSelector ? ` (${labelSelector})` : ''}`,
+      () => this.batch.listNamespacedJob({ namespace, labelSelector }),
     );
     return list.items;
   }
@@ -123,6 +127,67 @@ export class KubernetesGateway {
     return this.call(`create job in ${namespace}`, () =>
       this.batch.createNamespacedJob({ namespace, body: job }),
     );
+  }
+
+  /**
+   * Ends a running Job the way Kubernetes ends one past its deadline: `activeDeadlineSeconds`
+   * becomes 1, so the Job controller fails it (DeadlineExceeded) and sends its pod SIGTERM. The Job
+   * stays, with its failure, as evidence; only `patch` on Jobs is needed, not `delete`.
+   */
+  async stopJob(namespace: string, name: string): Promise<void> {
+    await this.call(`stop job ${namespace}/${name}`, () =>
+      this.batch.patchNamespacedJob({
+        namespace,
+        name,
+        body: [{ op: 'add', path: '/spec/activeDeadlineSeconds', value: 1 }],
+      }),
+    );
+  }
+
+  /** The replica count a Deployment asks for, read through its scale subresource. */
+  async getDeploymentReplicas(
+    namespace: string,
+    name: string,
+  ): Promise<{ desired: number; current: number }> {
+    const scale = await this.call(
+      `get scale of deployment ${namespace}/${name}`,
+      () => this.apps.readNamespacedDeploymentScale({ namespace, name }),
+    );
+    return {
+      desired: scale.spec?.replicas ?? 0,
+      current: scale.status?.replicas ?? 0,
+    };
+  }
+
+  /** Sets a Deployment's replica count through its scale subresource (`kubectl scale`). */
+  async scaleDeployment(
+    namespace: string,
+    name: string,
+    replicas: number,
+  ): Promise<void> {
+    await this.call(
+      `scale deployment ${namespace}/${name} to ${replicas}`,
+      () =>
+        this.apps.replaceNamespacedDeploymentScale({
+          namespace,
+          name,
+          body: {
+            apiVersion: 'autoscaling/v1',
+            kind: 'Scale',
+            metadata: { name, namespace },
+            spec: { replicas },
+          },
+        }),
+    );
+  }
+
+  /** Pods matching a label selector (e.g. the database server's pods). */
+  async listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
+    const list = await this.call(
+      `list pods in ${namespace} (${labelSelector})`,
+      () => this.core.listNamespacedPod({ namespace, labelSelector }),
+    );
+    return list.items;
   }
 
   /** Pods of one Job (by the `job-name` label Kubernetes sets). */

@@ -7,16 +7,7 @@ import {
   CompoundEntityRef,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
-import {
-  InputError,
-  NotAllowedError,
-  ServiceUnavailableError,
-} from '@backstage/errors';
-import {
-  AuthorizeResult,
-  BasicPermission,
-  ResourcePermission,
-} from '@backstage/plugin-permission-common';
+import { InputError, ServiceUnavailableError } from '@backstage/errors';
 import {
   BackupEntry,
   BackupPage,
@@ -39,16 +30,13 @@ import { HealthService } from '../health/HealthService';
 import { BackupJobs, MAX_TAIL_LINES } from '../jobs/BackupJobs';
 import { BackupStorage } from '../storage/BackupStorage';
 import { UpstreamError } from '../upstream';
-import { EntityTargets, ResolvedTarget } from './EntityTargets';
+import { EntityTargets } from './EntityTargets';
+import { parse } from './parseRequest';
+import { RecoveryRouterOptions, createRecoveryRouter } from './recoveryRouter';
+import { RequestAuthorizer, requesterOf } from './RequestAuthorizer';
 
 const DAY_MS = 86_400_000;
 const STATUSES = ['healthy', 'warning', 'critical', 'unknown'] as const;
-const AUTHORIZE_BATCH = 200;
-
-const chunks = <T>(list: T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(list.length / size) }, (_, i) =>
-    list.slice(i * size, (i + 1) * size),
-  );
 
 /** Everything the router calls. */
 export interface RouterOptions {
@@ -64,6 +52,8 @@ export interface RouterOptions {
   snapshots: HealthSnapshotStore;
   /** Waits for the first fleet refresh when no snapshot exists yet. */
   ensureSnapshots: () => Promise<void>;
+  /** The recovery engine, approvals and drills (routes in recoveryRouter.ts). */
+  recovery: Omit<RecoveryRouterOptions, 'authorizer' | 'auditor'>;
   now?: () => Date;
 }
 
@@ -108,17 +98,6 @@ const logsQuery = z.object({
     .optional(),
 });
 
-function parse<T>(schema: z.ZodType<T, any, any>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success)
-    throw new InputError(
-      result.error.issues
-        .map(i => `${i.path.join('.') || 'query'}: ${i.message}`)
-        .join('; '),
-    );
-  return result.data;
-}
-
 /** The HTTP API of pg-backup (see `src/schema/openapi.yaml`). */
 export async function createRouter(
   options: RouterOptions,
@@ -128,6 +107,9 @@ export async function createRouter(
   const router = Router();
   router.use(express.json({ limit: '16kb' }));
 
+  const authorizer = new RequestAuthorizer(httpAuth, permissions, targets);
+  const authorized = authorizer.entity.bind(authorizer);
+
   const entityRefOf = (req: Request): CompoundEntityRef =>
     EntityTargets.parseRef(
       req.params.kind,
@@ -135,45 +117,11 @@ export async function createRouter(
       req.params.name,
     );
 
-  /** Authorizes a permission on the entity, then resolves the entity and its target. */
-  const authorized = async (
-    req: Request,
-    permission: ResourcePermission<'catalog-entity'>,
-  ): Promise<
-    ResolvedTarget & {
-      credentials: Awaited<ReturnType<typeof httpAuth.credentials>>;
-    }
-  > => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
-    const ref = entityRefOf(req);
-    const entityRef = stringifyEntityRef(ref);
-    const [decision] = await permissions.authorize(
-      [{ permission, resourceRef: entityRef }],
-      { credentials },
-    );
-    if (decision.result !== AuthorizeResult.ALLOW)
-      throw new NotAllowedError(
-        `not allowed to ${permission.name} on ${entityRef}`,
-      );
-    return { ...(await targets.resolve(ref)), credentials };
-  };
-
-  const basic = async (req: Request, permission: BasicPermission) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
-    const [decision] = await permissions.authorize([{ permission }], {
-      credentials,
-    });
-    if (decision.result !== AuthorizeResult.ALLOW)
-      throw new NotAllowedError(`not allowed to ${permission.name}`);
-    return credentials;
-  };
-
   router.get('/fleet', async (req, res) => {
-    const credentials = await basic(req, pgBackupFleetReadPermission);
+    const credentials = await authorizer.basic(
+      req,
+      pgBackupFleetReadPermission,
+    );
     const query = parse(fleetQuery, req.query);
     const statuses = listOf(query.status);
     for (const status of statuses)
@@ -191,22 +139,12 @@ export async function createRouter(
     });
     // Only databases the caller may read, decided per entity (conditional rules included), in
     // batches the permission backend accepts (its request body limit is 100 kB).
-    const decisions = (
-      await Promise.all(
-        chunks(items, AUTHORIZE_BATCH).map(chunk =>
-          permissions.authorize(
-            chunk.map(i => ({
-              permission: pgBackupReadPermission,
-              resourceRef: i.entityRef,
-            })),
-            { credentials },
-          ),
-        ),
-      )
-    ).flat();
-    items = items.filter(
-      (_, i) => decisions[i].result === AuthorizeResult.ALLOW,
+    const allowed = await authorizer.allowed(
+      credentials,
+      pgBackupReadPermission,
+      items.map(i => i.entityRef),
     );
+    items = items.filter((_, i) => allowed[i]);
     const rank: Record<HealthStatus, number> = {
       critical: 0,
       unknown: 1,
@@ -319,12 +257,7 @@ export async function createRouter(
         req,
         pgBackupTriggerPermission,
       );
-      const principal = credentials.principal as {
-        userEntityRef?: string;
-        subject?: string;
-      };
-      const requestedBy =
-        principal.userEntityRef ?? principal.subject ?? 'unknown';
+      const requestedBy = requesterOf(credentials);
       const result = await options.jobs.trigger(target, requestedBy);
       options.health.invalidate(target.entityRef);
       await event.success({
@@ -365,6 +298,7 @@ export async function createRouter(
       if (query.follow !== 'true') {
         const log = await options.jobs.readLog(target, request);
         res.setHeader('X-Pod-Name', log.pod);
+        res.setHeader('Access-Control-Expose-Headers', 'X-Pod-Name');
         res.type('text/plain').send(log.text);
         return;
       }
@@ -405,6 +339,10 @@ export async function createRouter(
     };
     res.json(body);
   });
+
+  router.use(
+    createRecoveryRouter({ ...options.recovery, authorizer, auditor }),
+  );
 
   // A cluster or S3 failure on an action is the upstream's fault: 503 with the reason, not 500.
   router.use(

@@ -4,6 +4,7 @@ import {
   GetBucketLoggingCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   S3Client,
   _Object,
@@ -228,6 +229,20 @@ export class BackupStorage {
     });
     const backups = toBackups(found, 'backup').reverse();
     return { items: backups.slice(0, limit), more: backups.length > limit };
+  }
+
+  /** Whether an object exists (a HEAD request). */
+  async exists(bucket: string, key: string): Promise<boolean> {
+    try {
+      await this.send(
+        `head s3://${bucket}/${key}`,
+        new HeadObjectCommand({ Bucket: bucket, Key: key }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof UpstreamError && error.status === 404) return false;
+      throw error;
+    }
   }
 
   /** The manifest of one backup, or undefined when it has none or it is unreadable. */

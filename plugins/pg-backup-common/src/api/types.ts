@@ -2,9 +2,11 @@ import {
   BackupHealth,
   BackupRole,
   CronJobFacts,
+  DrillFacts,
   Fact,
   HealthStatus,
   JobFacts,
+  VerificationFacts,
 } from '../health/types';
 
 /** Verification state of one backup, from the verification records. */
@@ -144,6 +146,10 @@ export interface EntityHealthResponse {
   partial: boolean;
   /** When the latest drill was performed (ISO-8601). */
   lastDrillTime?: string;
+  /** The latest drill, with its measured recovery time. */
+  lastDrill?: DrillFacts;
+  /** The latest verification run. */
+  lastVerification?: VerificationFacts;
 }
 
 /** One database in the fleet view. */
@@ -168,6 +174,14 @@ export interface FleetEntry {
   findingCodes: string[];
   /** When the latest drill was performed (ISO-8601). */
   lastDrillTime?: string;
+  /** The latest drill, with its measured recovery time. */
+  lastDrill?: DrillFacts;
+  /** Size in bytes of the newest recovery point's dump. */
+  lastBackupSize?: number;
+  /** The database's RPO, in milliseconds. */
+  rpoMs?: number;
+  /** The database's RTO objective, in milliseconds. */
+  rtoMs?: number;
   /** When this snapshot was evaluated (ISO-8601). */
   evaluatedAt: string;
 }
@@ -190,4 +204,12 @@ export interface TriggerBackupResponse {
   job: string;
   /** The CronJob it was created from. */
   cronJob: string;
+}
+
+/** The log tail of a Job's pod. */
+export interface JobLog {
+  /** The pod the log was read from. */
+  pod: string;
+  /** The log text (at most the requested tail). */
+  text: string;
 }

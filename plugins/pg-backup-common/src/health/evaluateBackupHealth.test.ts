@@ -142,6 +142,7 @@ describe('evaluateBackupHealth', () => {
         ageMs: 2 * H,
         key: 'postgresql/checkpoints/qawave_20260130_060000.dump',
         role: 'checkpoint',
+        size: 50_000_000,
       },
       rpoMet: true,
       nextRun: '2026-01-30T12:00:00.000Z',
@@ -181,6 +182,32 @@ describe('evaluateBackupHealth', () => {
       'last-job-failed',
       'critical',
       /Last backup job postgresql-backup-29491560 failed/,
+    ],
+    [
+      'a failed and a good run ending in the same second, failure started last',
+      i => {
+        if (i.jobs.known)
+          Object.assign(i.jobs.value[0], {
+            startTime: '2026-01-30T02:01:00Z',
+            finishedAt: '2026-01-30T02:01:30Z',
+          });
+      },
+      'last-job-failed',
+      'critical',
+      /Last backup job postgresql-backup-29490120 failed/,
+    ],
+    [
+      'a failed and a good run with identical times',
+      i => {
+        if (i.jobs.known)
+          Object.assign(i.jobs.value[0], {
+            startTime: '2026-01-30T02:00:00Z',
+            finishedAt: '2026-01-30T02:01:30Z',
+          });
+      },
+      'last-job-failed',
+      'critical',
+      /Last backup job postgresql-backup-29490120 failed/,
     ],
     [
       'last checkpoint job failed',
@@ -429,6 +456,16 @@ describe('evaluateBackupHealth', () => {
     });
   });
 
+  it('counts the run that started later when a failed and a good run end in the same second', () => {
+    const input = healthyInput();
+    if (input.jobs.known)
+      Object.assign(input.jobs.value[0], {
+        startTime: '2026-01-30T01:59:00Z',
+        finishedAt: '2026-01-30T02:01:30Z',
+      });
+    expect(codes(input)).not.toContain('last-job-failed');
+  });
+
   it('does not claim the RPO is met when backups cannot be read', () => {
     const input = healthyInput();
     input.backups = { known: false, reason: 'AccessDenied' };
@@ -508,6 +545,7 @@ describe('evaluateBackupHealth', () => {
       ageMs: 24 * H,
       key: 'postgresql/daily/latest.dump',
       role: 'backup',
+      size: 10,
     });
     expect(health.rpoMet).toBe(true);
     expect(
@@ -713,9 +751,11 @@ describe('evaluateBackupHealth security facts', () => {
     expect(health.status).toBe('warning');
     const byCode = new Map(health.findings.map(f => [f.code, f]));
     expect(byCode.get('access-logging-disabled')?.severity).toBe('warning');
-    expect(byCode.get('plain-http-endpoint')?.message).toContain(
-      'http://127.0.0.1:4566',
+    // Named, but the internal endpoint URL itself is never shown.
+    expect(byCode.get('plain-http-endpoint')?.message).toBe(
+      'Backups are read from S3 over plain HTTP; use an https endpoint',
     );
+    expect(JSON.stringify(health)).not.toContain('127.0.0.1');
     expect(byCode.get('credentials-rotation-overdue')?.message).toMatch(
       /backup-s3-credentials is 100d old/,
     );

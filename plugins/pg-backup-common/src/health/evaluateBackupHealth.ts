@@ -226,6 +226,7 @@ function evaluateBackups(
       ageMs,
       key: best.key,
       role: best.role,
+      size: best.size,
     };
     if (ageMs > rpoMs) {
       add({
@@ -397,7 +398,13 @@ function evaluateJobs(
     }
     const finished = own
       .filter(j => j.state !== 'running')
-      .sort((a, b) => jobTime(b) - jobTime(a));
+      .sort(
+        (a, b) =>
+          jobTime(b) - jobTime(a) ||
+          startTime(b) - startTime(a) ||
+          // Same second for both (Kubernetes times have whole seconds): the failure counts.
+          Number(b.state === 'failed') - Number(a.state === 'failed'),
+      );
     const last = finished[0];
     if (last?.state === 'failed') {
       add({
@@ -410,6 +417,11 @@ function evaluateJobs(
       });
     }
   }
+}
+
+function startTime(job: JobFacts): number {
+  const t = Date.parse(job.startTime ?? '');
+  return Number.isNaN(t) ? -Infinity : t;
 }
 
 function jobTime(job: JobFacts): number {
@@ -471,8 +483,10 @@ function evaluateSecurity(
     add({
       code: 'plain-http-endpoint',
       severity: 'warning',
-      subject: security.endpoint,
-      message: `Backups are read over plain HTTP (${security.endpoint}); use an https endpoint`,
+      subject: 'S3 endpoint',
+      // The endpoint itself is an internal URL: it stays out of what the portal shows.
+      message:
+        'Backups are read from S3 over plain HTTP; use an https endpoint',
     });
   }
   const secret = security.credentialsSecret;

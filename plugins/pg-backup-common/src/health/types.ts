@@ -190,6 +190,8 @@ export interface RecoveryPoint {
   key: string;
   /** Full backup or checkpoint. */
   role: BackupRole;
+  /** Size of the dump in bytes. */
+  size: number;
 }
 
 /** The result of {@link evaluateBackupHealth}. */

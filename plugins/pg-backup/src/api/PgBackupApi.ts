@@ -1,8 +1,15 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import {
+  ApprovalDecision,
+  ApprovalRequest,
   BackupPage,
+  DrillRecordEntry,
   EntityHealthResponse,
+  FleetResponse,
+  HealthStatus,
+  JobLog,
   JobSummary,
+  JobsResponse,
   StoragePolicy,
   TriggerBackupResponse,
 } from '@internal/plugin-pg-backup-common';
@@ -22,6 +29,57 @@ export interface PgBackupApi {
   getStoragePolicy(entityRef: string): Promise<StoragePolicy>;
   /** One Job of the database, to follow a triggered backup. */
   getJob(entityRef: string, job: string): Promise<JobSummary>;
+  /** The database's CronJobs and Job history. */
+  getJobs(entityRef: string): Promise<JobsResponse>;
+  /** The log tail of a Job's pod (the newest pod unless one is named). */
+  getJobLog(
+    entityRef: string,
+    job: string,
+    options?: LogOptions,
+  ): Promise<JobLog>;
+  /**
+   * Follows a Job's log: calls `onText` with each chunk until the log ends or `signal` aborts.
+   * Resolves when the stream ends.
+   */
+  followJobLog(
+    entityRef: string,
+    job: string,
+    options: LogOptions & {
+      signal: AbortSignal;
+      onText: (text: string) => void;
+    },
+  ): Promise<void>;
+  /** Every annotated database the user may read, worst first. */
+  getFleet(filter?: FleetFilter): Promise<FleetResponse>;
+  /** The database's drill records, newest first. */
+  getDrills(entityRef: string): Promise<DrillRecordEntry[]>;
+  /** The database's approval requests, newest first. */
+  getApprovals(entityRef: string): Promise<ApprovalRequest[]>;
+  /** Pending requests across the fleet that the user may decide. */
+  getPendingApprovals(): Promise<ApprovalRequest[]>;
+  /** Approves or rejects somebody else's request. */
+  decideApproval(
+    id: string,
+    decision: ApprovalDecision,
+  ): Promise<ApprovalRequest>;
+}
+
+/** Which log to read. */
+export interface LogOptions {
+  /** A pod of the Job; the newest one when absent. */
+  pod?: string;
+  /** Lines from the end (1 to 5000). */
+  tailLines?: number;
+}
+
+/** Filters of the fleet view; each list matches any of its values. */
+export interface FleetFilter {
+  /** Owner refs, e.g. `group:default/platform-team`. */
+  owner?: string[];
+  /** System refs. */
+  system?: string[];
+  /** Statuses. */
+  status?: HealthStatus[];
 }
 
 /** The pg-backup API. */

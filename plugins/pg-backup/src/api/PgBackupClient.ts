@@ -2,13 +2,21 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import {
+  ApprovalDecision,
+  ApprovalList,
+  ApprovalRequest,
   BackupPage,
+  DrillList,
+  DrillRecordEntry,
   EntityHealthResponse,
+  FleetResponse,
+  JobLog,
   JobSummary,
+  JobsResponse,
   StoragePolicy,
   TriggerBackupResponse,
 } from '@internal/plugin-pg-backup-common';
-import { PgBackupApi } from './PgBackupApi';
+import { FleetFilter, LogOptions, PgBackupApi } from './PgBackupApi';
 
 /** {@link PgBackupApi} over HTTP, through the app's discovery and fetch APIs. */
 export class PgBackupClient implements PgBackupApi {
@@ -24,10 +32,32 @@ export class PgBackupClient implements PgBackupApi {
       .join('/')}/${path}`;
   }
 
-  private async json<T>(url: string, init?: RequestInit): Promise<T> {
+  private async fetch(url: string, init?: RequestInit): Promise<Response> {
     const response = await this.deps.fetchApi.fetch(url, init);
     if (!response.ok) throw await ResponseError.fromResponse(response);
-    return (await response.json()) as T;
+    return response;
+  }
+
+  private async json<T>(url: string, init?: RequestInit): Promise<T> {
+    return (await (await this.fetch(url, init)).json()) as T;
+  }
+
+  private async logUrl(
+    entityRef: string,
+    job: string,
+    options: LogOptions,
+    follow: boolean,
+  ): Promise<string> {
+    const query = new URLSearchParams();
+    if (options.pod !== undefined) query.set('pod', options.pod);
+    if (options.tailLines !== undefined)
+      query.set('tailLines', String(options.tailLines));
+    if (follow) query.set('follow', 'true');
+    const suffix = query.size > 0 ? `?${query}` : '';
+    return `${await this.entityUrl(
+      entityRef,
+      `jobs/${encodeURIComponent(job)}/logs`,
+    )}${suffix}`;
   }
 
   async getHealth(entityRef: string): Promise<EntityHealthResponse> {
@@ -58,6 +88,95 @@ export class PgBackupClient implements PgBackupApi {
   async triggerBackup(entityRef: string): Promise<TriggerBackupResponse> {
     return this.json(await this.entityUrl(entityRef, 'backups'), {
       method: 'POST',
+    });
+  }
+
+  async getJobs(entityRef: string): Promise<JobsResponse> {
+    return this.json(await this.entityUrl(entityRef, 'jobs'));
+  }
+
+  async getJobLog(
+    entityRef: string,
+    job: string,
+    options: LogOptions = {},
+  ): Promise<JobLog> {
+    const response = await this.fetch(
+      await this.logUrl(entityRef, job, options, false),
+    );
+    return {
+      pod: response.headers.get('X-Pod-Name') ?? options.pod ?? '',
+      text: await response.text(),
+    };
+  }
+
+  async followJobLog(
+    entityRef: string,
+    job: string,
+    options: LogOptions & {
+      signal: AbortSignal;
+      onText: (text: string) => void;
+    },
+  ): Promise<void> {
+    const response = await this.fetch(
+      await this.logUrl(entityRef, job, options, true),
+      { signal: options.signal },
+    );
+    if (!response.body) {
+      options.onText(await response.text());
+      return;
+    }
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        options.onText(decoder.decode(value, { stream: true }));
+      }
+    } catch (error) {
+      if (!options.signal.aborted) throw error;
+    }
+  }
+
+  async getFleet(filter: FleetFilter = {}): Promise<FleetResponse> {
+    const query = new URLSearchParams();
+    for (const [name, values] of Object.entries(filter))
+      for (const value of values ?? []) query.append(name, value);
+    const base = await this.deps.discoveryApi.getBaseUrl('pg-backup');
+    return this.json(`${base}/fleet${query.size > 0 ? `?${query}` : ''}`);
+  }
+
+  async getDrills(entityRef: string): Promise<DrillRecordEntry[]> {
+    const list = await this.json<DrillList>(
+      await this.entityUrl(entityRef, 'drills'),
+    );
+    return list.items;
+  }
+
+  async getApprovals(entityRef: string): Promise<ApprovalRequest[]> {
+    const list = await this.json<ApprovalList>(
+      await this.entityUrl(entityRef, 'approvals'),
+    );
+    return list.items;
+  }
+
+  async getPendingApprovals(): Promise<ApprovalRequest[]> {
+    const base = await this.deps.discoveryApi.getBaseUrl('pg-backup');
+    const list = await this.json<ApprovalList>(
+      `${base}/approvals?state=pending`,
+    );
+    return list.items;
+  }
+
+  async decideApproval(
+    id: string,
+    decision: ApprovalDecision,
+  ): Promise<ApprovalRequest> {
+    const base = await this.deps.discoveryApi.getBaseUrl('pg-backup');
+    return this.json(`${base}/approvals/${encodeURIComponent(id)}/decision`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(decision),
     });
   }
 }

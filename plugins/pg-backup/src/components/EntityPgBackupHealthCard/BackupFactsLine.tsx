@@ -1,6 +1,7 @@
 import { useApi } from '@backstage/core-plugin-api';
 import {
   BackupObjectives,
+  DrillFacts,
   formatBytes,
   formatDuration,
 } from '@internal/plugin-pg-backup-common';
@@ -20,12 +21,14 @@ const when = (iso: string) => new Date(iso).toUTCString();
 export function BackupFactsLine(props: {
   entityRef: string;
   objectives: BackupObjectives;
-  lastDrillTime?: string;
+  lastDrill?: DrillFacts;
+  /** Changes when the health was re-read (e.g. after "Back up now"): the backups are re-read too. */
+  refreshKey?: string;
 }) {
   const api = useApi(pgBackupApiRef);
   const backups = useAsync(
     () => api.getBackups(props.entityRef, { limit: 1 }),
-    [api, props.entityRef],
+    [api, props.entityRef, props.refreshKey],
   );
   const storage = useAsync(
     () => api.getStoragePolicy(props.entityRef),
@@ -45,14 +48,9 @@ export function BackupFactsLine(props: {
         ? `verification ${last.verification}`
         : 'incomplete (no manifest)'
     }`;
-  let drill = 'Last drill: none recorded';
-  if (props.lastDrillTime) {
-    const due =
-      Date.parse(props.lastDrillTime) + props.objectives.drillIntervalMs;
-    drill = `Last drill: ${when(props.lastDrillTime)} · next due ${when(
-      new Date(due).toISOString(),
-    )}`;
-  }
+  const drill = props.lastDrill
+    ? describeDrill(props.lastDrill, props.objectives)
+    : 'Last drill: none recorded';
   const policy = storage.value;
   return (
     <Box mt={1}>
@@ -93,4 +91,20 @@ export function BackupFactsLine(props: {
       </Typography>
     </Box>
   );
+}
+
+/** "Last drill: <when> · passed · RTO 1h 10m of 4h · next due <when>". */
+export function describeDrill(
+  drill: DrillFacts,
+  objectives: BackupObjectives,
+): string {
+  const due = Date.parse(drill.performedAt) + objectives.drillIntervalMs;
+  let rto = 'RTO not measured';
+  if (drill.measuredRtoMs !== undefined)
+    rto = `RTO ${formatDuration(drill.measuredRtoMs)} of ${formatDuration(
+      objectives.rtoMs,
+    )}${drill.measuredRtoMs > objectives.rtoMs ? ' (exceeded)' : ''}`;
+  return `Last drill: ${when(drill.performedAt)} · ${
+    drill.passed ? 'passed' : 'failed'
+  } · ${rto} · next due ${when(new Date(due).toISOString())}`;
 }

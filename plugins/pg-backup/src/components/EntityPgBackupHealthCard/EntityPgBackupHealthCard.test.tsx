@@ -74,6 +74,7 @@ const critical: EntityHealthResponse = {
       ageMs: 7 * HOUR,
       key: 'postgresql/daily/qawave_20261124_030000.dump',
       role: 'backup',
+      size: 48_000_000,
     },
     rpoMet: false,
     nextRun: '2026-11-25T02:00:00.000Z',
@@ -211,12 +212,19 @@ describe('EntityPgBackupHealthCard', () => {
       job: 'postgresql-backup-manual-abc',
       cronJob: 'postgresql-backup',
     }));
-    await render(annotated, { getHealth, getJob, triggerBackup }, true);
+    const getBackups = jest.fn(async () => ({ items: [] }));
+    await render(
+      annotated,
+      { getHealth, getJob, triggerBackup, getBackups },
+      true,
+    );
     const button = await screen.findByRole('button', { name: 'Back up now' });
+    expect(getBackups).toHaveBeenCalledTimes(1);
     health = {
       ...critical,
       health: {
         ...critical.health,
+        evaluatedAt: '2026-11-24T10:05:00.000Z',
         status: 'healthy',
         summary: 'Last good backup 0s ago — within RPO 6h',
         findings: [],
@@ -244,6 +252,8 @@ describe('EntityPgBackupHealthCard', () => {
     );
     expect(await screen.findByText('Healthy')).toBeInTheDocument();
     expect(getHealth).toHaveBeenCalledTimes(2);
+    // The last-backup line is re-read with the health, so the new backup shows.
+    expect(getBackups).toHaveBeenCalledTimes(2);
   });
 
   it('says why a backup could not be started', async () => {
@@ -283,6 +293,11 @@ describe('EntityPgBackupHealthCard', () => {
       getHealth: async () => ({
         ...critical,
         lastDrillTime: '2026-09-01T10:00:00.000Z',
+        lastDrill: {
+          performedAt: '2026-09-01T10:00:00.000Z',
+          passed: true,
+          measuredRtoMs: 70 * 60_000,
+        },
       }),
       getBackups: async () => ({
         items: [
@@ -322,7 +337,7 @@ describe('EntityPgBackupHealthCard', () => {
     expect(screen.getByText('Encrypted (AES256)')).toBeInTheDocument();
     expect(
       screen.getByText(
-        'Last drill: Tue, 01 Sep 2026 10:00:00 GMT · next due Mon, 30 Nov 2026 10:00:00 GMT',
+        'Last drill: Tue, 01 Sep 2026 10:00:00 GMT · passed · RTO 1h 10m of 4h · next due Mon, 30 Nov 2026 10:00:00 GMT',
       ),
     ).toBeInTheDocument();
   });

@@ -1,24 +1,14 @@
 import {
   InfoCard,
-  MissingAnnotationEmptyState,
   Progress,
   ResponseErrorPanel,
-  StatusError,
-  StatusOK,
-  StatusPending,
-  StatusWarning,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
-import { stringifyEntityRef } from '@backstage/catalog-model';
 import {
   BackupHealth,
   BackupObjectives,
-  HealthStatus,
-  PG_BACKUP_MARKER_ANNOTATION,
   formatDuration,
-  isPgBackupAvailable,
-  readBackupTarget,
 } from '@internal/plugin-pg-backup-common';
 import Box from '@material-ui/core/Box';
 import LinearProgress from '@material-ui/core/LinearProgress';
@@ -29,6 +19,8 @@ import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { BackupFactsLine } from './BackupFactsLine';
+import { HealthStatusLabel } from '../HealthStatusLabel';
+import { PgBackupTargetGate } from '../PgBackupTargetGate';
 import { BackupNowButton } from './BackupNowButton';
 import { pgBackupApiRef } from '../../api/PgBackupApi';
 
@@ -36,28 +28,6 @@ const useStyles = makeStyles(theme => ({
   bar: { height: 8, borderRadius: 4, marginTop: theme.spacing(0.5) },
   summary: { marginBottom: theme.spacing(1) },
 }));
-
-const STATUS_LABEL: Record<HealthStatus, string> = {
-  healthy: 'Healthy',
-  warning: 'Warning',
-  critical: 'Critical',
-  unknown: 'Unknown',
-};
-
-/** The status with the icon Backstage uses for it. */
-export function HealthStatusLabel(props: { status: HealthStatus }) {
-  const label = STATUS_LABEL[props.status];
-  switch (props.status) {
-    case 'healthy':
-      return <StatusOK>{label}</StatusOK>;
-    case 'warning':
-      return <StatusWarning>{label}</StatusWarning>;
-    case 'critical':
-      return <StatusError>{label}</StatusError>;
-    default:
-      return <StatusPending>{label}</StatusPending>;
-  }
-}
 
 /** Recovery point age against the RPO, as a bar that is full at the RPO. */
 function RecoveryPointBar(props: { health: BackupHealth; rpoMs: number }) {
@@ -112,7 +82,8 @@ function HealthCardContent(props: {
       <BackupFactsLine
         entityRef={props.entityRef}
         objectives={props.objectives}
-        lastDrillTime={value.lastDrillTime}
+        lastDrill={value.lastDrill}
+        refreshKey={health.evaluatedAt}
       />
       {health.nextRun && (
         <Typography variant="body2">
@@ -139,26 +110,16 @@ function HealthCardContent(props: {
 /** Backup health of a database entity: status, recovery point against the RPO, findings. */
 export function EntityPgBackupHealthCard() {
   const { entity } = useEntity();
-  const target = readBackupTarget(entity);
-  let content;
-  if (!isPgBackupAvailable(entity)) {
-    content = (
-      <MissingAnnotationEmptyState annotation={PG_BACKUP_MARKER_ANNOTATION} />
-    );
-  } else if (!target.ok) {
-    content = (
-      <Typography variant="body2" role="alert">
-        Invalid pg-backup annotations:{' '}
-        {target.problems.map(p => p.message).join('; ')}
-      </Typography>
-    );
-  } else {
-    content = (
-      <HealthCardContent
-        entityRef={stringifyEntityRef(entity)}
-        objectives={target.target.objectives}
-      />
-    );
-  }
-  return <InfoCard title="Backup health">{content}</InfoCard>;
+  return (
+    <InfoCard title="Backup health">
+      <PgBackupTargetGate entity={entity}>
+        {(target, entityRef) => (
+          <HealthCardContent
+            entityRef={entityRef}
+            objectives={target.objectives}
+          />
+        )}
+      </PgBackupTargetGate>
+    </InfoCard>
+  );
 }

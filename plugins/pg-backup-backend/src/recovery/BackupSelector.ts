@@ -1,0 +1,127 @@
+import { InputError } from '@backstage/errors';
+import {
+  BackupTarget,
+  checkBackupKey,
+} from '@internal/plugin-pg-backup-common';
+import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
+import { BackupStorage, ListedBackup } from '../storage/BackupStorage';
+
+const DAY_MS = 86_400_000;
+
+/** A backup chosen for a restore, with the prefix its key is relative to. */
+export interface SelectedBackup {
+  key: string;
+  /** The full-backup or checkpoint prefix the key is under (the Job's S3_PREFIX). */
+  prefix: string;
+}
+
+/**
+ * Chooses the backup a restore uses. Only complete backups (the dump and its manifest) are ever
+ * restored; the default is the newest complete backup that passed a verification, else the
+ * newest complete one, full backups and checkpoints alike.
+ */
+export class BackupSelector {
+  constructor(
+    private readonly storage: BackupStorage,
+    private readonly records: RecoveryRecordStore,
+  ) {}
+
+  /** The requested backup after checking it is complete, or the default one. */
+  async select(
+    target: BackupTarget,
+    requestedKey: string | undefined,
+    now: Date,
+  ): Promise<SelectedBackup> {
+    return requestedKey === undefined
+      ? this.newest(target, now)
+      : this.checked(target, requestedKey);
+  }
+
+  private async checked(
+    target: BackupTarget,
+    key: string,
+  ): Promise<SelectedBackup> {
+    const { bucket, prefix, checkpointPrefix } = target.storage;
+    const prefixes = [prefix, checkpointPrefix]
+      .filter((p): p is string => p !== undefined)
+      // the longest prefix first: a checkpoint prefix may lie under the full-backup prefix
+      .sort((a, b) => b.length - a.length);
+    const under = prefixes.find(p => !checkBackupKey(key, p));
+    if (under === undefined)
+      throw new InputError(
+        `backupKey: ${checkBackupKey(key, prefix)}${
+          checkpointPrefix
+            ? ` (nor under the checkpoint prefix "${checkpointPrefix}")`
+            : ''
+        }`,
+      );
+    if (!key.endsWith('.dump'))
+      throw new InputError(
+        `backupKey "${key}" is not a dump: backups are the keys ending in .dump`,
+      );
+    if (!(await this.storage.exists(bucket, key)))
+      throw new InputError(
+        `backup ${key} does not exist in s3://${bucket}/${under}`,
+      );
+    if (!(await this.storage.readManifest(bucket, key)))
+      throw new InputError(
+        `backup ${key} is incomplete: it has no manifest (${key}.manifest.json), so nothing proves the dump is whole; choose a complete backup`,
+      );
+    return { key, prefix: under };
+  }
+
+  private async newest(
+    target: BackupTarget,
+    now: Date,
+  ): Promise<SelectedBackup> {
+    const notBefore = new Date(
+      now.getTime() - target.objectives.retentionMs - 2 * DAY_MS,
+    );
+    const reads: Promise<ListedBackup[]>[] = [
+      this.storage.listRecent({
+        target,
+        role: 'backup',
+        now,
+        wanted: 30,
+        initialWindowMs: 9 * DAY_MS,
+        notBefore,
+      }),
+    ];
+    if (target.storage.checkpointPrefix)
+      reads.push(
+        this.storage.listRecent({
+          target,
+          role: 'checkpoint',
+          now,
+          wanted: 8,
+          initialWindowMs: 2 * DAY_MS,
+          notBefore,
+        }),
+      );
+    const complete = (await Promise.all(reads))
+      .flat()
+      .filter(b => b.complete)
+      .sort((a, b) =>
+        (b.takenAt ?? b.lastModified).localeCompare(
+          a.takenAt ?? a.lastModified,
+        ),
+      );
+    if (complete.length === 0)
+      throw new InputError(
+        `there is no complete backup of ${target.database} in s3://${target.storage.bucket}/${target.storage.prefix} to restore`,
+      );
+    const verified = await this.records.verificationsOf(
+      target.entityRef,
+      complete.map(b => b.key),
+    );
+    const chosen =
+      complete.find(b => verified.get(b.key) === true) ?? complete[0];
+    return {
+      key: chosen.key,
+      prefix:
+        chosen.role === 'checkpoint'
+          ? target.storage.checkpointPrefix!
+          : target.storage.prefix,
+    };
+  }
+}

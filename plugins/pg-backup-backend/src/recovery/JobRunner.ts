@@ -1,0 +1,184 @@
+import { V1Job, V1Pod } from '@kubernetes/client-node';
+import { iso, toJobFacts } from '../jobs/jobSummaries';
+import { KubernetesGateway } from '../kubernetes/KubernetesGateway';
+import { UpstreamError } from '../upstream';
+
+/** How a Job ended, with what its container said. */
+export interface JobOutcome {
+  /** The Job's name. */
+  job: string;
+  succeeded: boolean;
+  /** The Job's failure condition (`DeadlineExceeded`, `BackoffLimitExceeded`), if it failed. */
+  failureReason?: string;
+  /** The container's exit code. */
+  exitCode?: number;
+  /** The container's termination message. */
+  message?: string;
+  /** The last lines of its log, read when there is no termination message. */
+  logTail?: string;
+  /** When the engine saw the Job finished (ms since the epoch). */
+  observedAt: number;
+}
+
+/** Thrown out of a wait when the operation was cancelled; the Job has been stopped. */
+export class OperationCancelled extends Error {
+  constructor(message = 'cancelled') {
+    super(message);
+    this.name = 'OperationCancelled';
+  }
+}
+
+/** Thrown out of a wait when this backend gave the operation up (shutdown, lost lease). */
+export class RunnerAbandoned extends Error {
+  constructor() {
+    super('the backend running the operation stopped');
+    this.name = 'RunnerAbandoned';
+  }
+}
+
+/** What a wait watches besides the Job. */
+export interface JobWatch {
+  /** True once the operation was cancelled: the Job is stopped and the wait throws OperationCancelled. */
+  cancelled(): Promise<boolean>;
+  /** True once this backend gave the operation up: the wait throws RunnerAbandoned at once. */
+  abandoned(): boolean;
+}
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+function newestPod(pods: V1Pod[]): V1Pod | undefined {
+  const created = (pod: V1Pod) => iso(pod.metadata?.creationTimestamp) ?? '';
+  return [...pods].sort((a, b) => created(b).localeCompare(created(a)))[0];
+}
+
+/** Runs an operation's Jobs: creates one, follows it to its end, reads what its container said. */
+export class JobRunner {
+  constructor(private readonly pollIntervalMs: number) {}
+
+  /**
+   * Creates the Job (adopting the Job of an earlier attempt with the same name) and waits until
+   * it finishes. When the watch reports a cancellation the Job is stopped and, once it ended,
+   * OperationCancelled is thrown.
+   */
+  async run(
+    k8s: KubernetesGateway,
+    job: V1Job,
+    watch: JobWatch,
+  ): Promise<JobOutcome> {
+    const namespace = job.metadata!.namespace!;
+    const name = job.metadata!.name!;
+    try {
+      await k8s.createJob(namespace, job);
+    } catch (error) {
+      if (!(error instanceof UpstreamError && error.status === 409))
+        throw error;
+    }
+    let stopping = false;
+    for (;;) {
+      if (watch.abandoned()) throw new RunnerAbandoned();
+      const current = await k8s.getJob(namespace, name);
+      if (!current)
+        throw new Error(
+          `job ${namespace}/${name} disappeared before it finished`,
+        );
+      if (toJobFacts(current).state !== 'running') {
+        const outcome = await this.outcome(k8s, current);
+        if (stopping)
+          throw new OperationCancelled(
+            `cancelled: job ${name} was stopped${
+              outcome.succeeded ? ' after it had finished' : ''
+            }`,
+          );
+        return outcome;
+      }
+      if (!stopping && (await watch.cancelled())) {
+        stopping = true;
+        await k8s.stopJob(namespace, name);
+      }
+      await sleep(this.pollIntervalMs);
+    }
+  }
+
+  /** Stops every unfinished Job of an operation (after a backend restart). */
+  async stopAll(
+    k8s: KubernetesGateway,
+    namespace: string,
+    labelSelector: string,
+  ): Promise<string[]> {
+    const jobs = await k8s.listJobs(namespace, labelSelector);
+    const running = jobs.filter(j => toJobFacts(j).state === 'running');
+    for (const job of running)
+      await k8s.stopJob(namespace, job.metadata!.name!);
+    return running.map(j => j.metadata!.name!);
+  }
+
+  /** The end of a finished Job, with its container's termination message or log tail. */
+  async outcome(k8s: KubernetesGateway, job: V1Job): Promise<JobOutcome> {
+    const observedAt = Date.now();
+    const namespace = job.metadata!.namespace!;
+    const name = job.metadata!.name!;
+    const facts = toJobFacts(job);
+    const failed = job.status?.conditions?.find(
+      c => c.type === 'Failed' && c.status === 'True',
+    );
+    let pod: V1Pod | undefined;
+    try {
+      pod = newestPod(await k8s.listJobPods(namespace, name));
+    } catch {
+      pod = undefined;
+    }
+    const containers = pod?.spec?.containers ?? [];
+    const container = containers.find(c => c.name === 'agent') ?? containers[0];
+    const status =
+      pod?.status?.containerStatuses?.find(s => s.name === container?.name) ??
+      pod?.status?.containerStatuses?.[0];
+    const terminated =
+      status?.state?.terminated ?? status?.lastState?.terminated;
+    const message = terminated?.message?.trim() || undefined;
+    let logTail: string | undefined;
+    if (pod && !message) {
+      try {
+        logTail = await k8s.readLogTail(
+          namespace,
+          pod.metadata!.name!,
+          container?.name ?? '',
+          20,
+        );
+      } catch {
+        logTail = undefined;
+      }
+    }
+    return {
+      job: name,
+      succeeded: facts.state === 'succeeded',
+      ...(failed?.reason && { failureReason: failed.reason }),
+      ...(terminated?.exitCode !== undefined && {
+        exitCode: terminated.exitCode,
+      }),
+      ...(message && { message }),
+      ...(logTail && { logTail }),
+      observedAt,
+    };
+  }
+}
+
+/** The last meaningful line a Job's container left, without the log's timestamp. */
+export function lastWords(outcome: JobOutcome): string | undefined {
+  if (outcome.message) return outcome.message.split('\n').pop()?.trim();
+  const line = (outcome.logTail ?? '')
+    .split('\n')
+    .map(l => l.replace(/^\d{4}-\d\d-\d\dT\S+\s/, '').trim())
+    .filter(Boolean)
+    .pop();
+  return line;
+}
+
+/** Why a Job failed, in one line. */
+export function describeJobFailure(outcome: JobOutcome): string {
+  const said = lastWords(outcome);
+  const reason =
+    outcome.failureReason === 'DeadlineExceeded'
+      ? 'it ran past its deadline'
+      : `exit code ${outcome.exitCode ?? 'unknown'}`;
+  return `job ${outcome.job} failed (${reason})${said ? `: ${said}` : ''}`;
+}

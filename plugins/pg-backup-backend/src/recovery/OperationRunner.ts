@@ -1,0 +1,568 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  OperationStep,
+  formatDuration,
+} from '@internal/plugin-pg-backup-common';
+import { V1CronJob } from '@kubernetes/client-node';
+import { OperationStore, StoredOperation } from '../database/OperationStore';
+import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
+import { KubernetesGateway } from '../kubernetes/KubernetesGateway';
+import { KubernetesGateways } from '../kubernetes/KubernetesGateways';
+import { RecoverySettings } from '../PgBackupConfig';
+import { reasonOf } from '../upstream';
+import {
+  OPERATION_LABEL,
+  OperationJobComponent,
+  buildOperationJob,
+  buildSafetyBackupJob,
+} from './buildOperationJobs';
+import { DeploymentScaler, checkPostgresRunning } from './DeploymentScaler';
+import {
+  JobRunner,
+  JobWatch,
+  OperationCancelled,
+  RunnerAbandoned,
+  describeJobFailure,
+} from './JobRunner';
+import {
+  describeFailedChecks,
+  readVerificationReport,
+} from './readVerificationReport';
+
+/** What a runner works with. */
+export interface RunnerDeps {
+  operations: OperationStore;
+  records: RecoveryRecordStore;
+  kubernetes: KubernetesGateways;
+  jobs: JobRunner;
+  logger: LoggerService;
+  settings: RecoverySettings;
+  /** Called when a database's verification or drill records changed (health caches). */
+  onRecordsChanged: (entityRef: string) => void;
+  now: () => Date;
+}
+
+/** Steps that run however the operation ends: they undo or record what the others did. */
+const FINALLY_STEPS = ['cleanup', 'scale-back', 'record'];
+
+/** Why a backend that restarted ends the operations it finds unfinished. */
+export const INTERRUPTED = 'interrupted by a backend restart';
+
+/** The end of an operation whose backend stopped. */
+class OperationInterrupted extends Error {}
+
+/** A Job's duration for people: `0.4 s` under a minute, else `2m 5s`. */
+const took = (ms: number) =>
+  ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : formatDuration(ms);
+
+const replicasText = (recorded: Record<string, number>) =>
+  Object.entries(recorded)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ');
+
+/**
+ * Runs one operation's steps in order, saving each change, and then always its finishing steps:
+ * dropping a scratch database, scaling Deployments back to the recorded counts and recording a
+ * drill, on success, failure and cancellation alike. Cancellation is read from the store, so a
+ * cancel request reaching any backend replica stops the running Job (SIGTERM: the agent leaves
+ * the target as it was). Every write is conditional on still owning the operation: a runner
+ * that lost it (shutdown, lease taken over) stops without touching it.
+ */
+export class OperationRunner {
+  private readonly cancelSignal = new AbortController();
+  private abandoned = false;
+  private cronJob?: V1CronJob;
+
+  constructor(
+    private readonly op: StoredOperation,
+    private readonly runnerId: string,
+    private readonly deps: RunnerDeps,
+  ) {}
+
+  /** The operation's id. */
+  get id(): string {
+    return this.op.id;
+  }
+
+  /** Cancels at once on this backend (other backends see the stored request). */
+  cancel(): void {
+    this.cancelSignal.abort();
+  }
+
+  /** Gives the operation up without touching it again. */
+  abandon(): void {
+    this.abandoned = true;
+  }
+
+  /** Runs the operation to its end. Never throws. */
+  async run(): Promise<void> {
+    const lease = setInterval(
+      () => void this.renewLease(),
+      Math.max(100, this.deps.settings.leaseTimeoutMs / 3),
+    );
+    try {
+      this.op.state = 'running';
+      await this.save();
+      let failure: unknown;
+      try {
+        for (const step of this.op.steps) {
+          if (FINALLY_STEPS.includes(step.id)) continue;
+          if (await this.isCancelled())
+            throw new OperationCancelled('cancelled on request');
+          await this.track(step.id, s => this.runStep(s));
+        }
+      } catch (error) {
+        if (this.abandoned || error instanceof RunnerAbandoned) return;
+        failure = error;
+      }
+      await this.conclude(failure);
+    } catch (error) {
+      if (this.abandoned || error instanceof RunnerAbandoned) return;
+      this.deps.logger.error(
+        `pg-backup: operation ${
+          this.op.id
+        } could not be run to its end: ${reasonOf(error)}`,
+      );
+    } finally {
+      clearInterval(lease);
+    }
+  }
+
+  /**
+   * Ends an operation whose backend stopped: stops its Jobs, drops a scratch database, scales the
+   * Deployments back to the recorded counts and marks it failed. Never throws.
+   */
+  async endInterrupted(): Promise<void> {
+    try {
+      const problems: string[] = [];
+      const selector = `${OPERATION_LABEL}=${this.op.id}`;
+      const { context } = this.op;
+      const places = [
+        { cluster: context.jobCluster, namespace: context.jobNamespace },
+        { cluster: context.cluster, namespace: context.namespace },
+      ].filter(
+        (p, i, all) =>
+          all.findIndex(
+            q => q.cluster === p.cluster && q.namespace === p.namespace,
+          ) === i,
+      );
+      for (const place of places) {
+        try {
+          await this.deps.jobs.stopAll(
+            this.deps.kubernetes.for(place.cluster),
+            place.namespace,
+            selector,
+          );
+        } catch (error) {
+          problems.push(`stopping its Jobs: ${reasonOf(error)}`);
+        }
+      }
+      const now = this.deps.now().toISOString();
+      for (const step of this.op.steps) {
+        if (step.state === 'running') {
+          step.state = 'failed';
+          step.finishedAt = now;
+          step.detail = INTERRUPTED;
+        }
+      }
+      await this.conclude(
+        new OperationInterrupted(
+          problems.length
+            ? `${INTERRUPTED}; ${problems.join('; ')}`
+            : INTERRUPTED,
+        ),
+      );
+    } catch (error) {
+      this.deps.logger.error(
+        `pg-backup: operation ${this.op.id} could not be ended: ${reasonOf(
+          error,
+        )}`,
+      );
+    }
+  }
+
+  private async conclude(failure: unknown): Promise<void> {
+    const cancelled = failure instanceof OperationCancelled;
+    const interrupted = failure instanceof OperationInterrupted;
+    let notRun = 'an earlier step failed';
+    if (cancelled) notRun = 'the operation was cancelled';
+    if (interrupted) notRun = INTERRUPTED;
+    for (const step of this.op.steps) {
+      if (FINALLY_STEPS.includes(step.id) || step.state !== 'pending') continue;
+      step.state = 'cancelled';
+      step.detail = `not run: ${notRun}`;
+    }
+    const problems: string[] = [];
+    for (const id of FINALLY_STEPS) {
+      if (!this.step(id)) continue;
+      try {
+        await this.track(id, s =>
+          this.runFinallyStep(s, cancelled || interrupted ? notRun : undefined),
+        );
+      } catch (error) {
+        if (this.abandoned || error instanceof RunnerAbandoned) throw error;
+        problems.push(`${id}: ${reasonOf(error)}`);
+      }
+    }
+    const reasons = [
+      ...(failure === undefined ? [] : [reasonOf(failure)]),
+      ...problems,
+    ];
+    if (cancelled) this.op.state = 'cancelled';
+    else this.op.state = reasons.length ? 'failed' : 'succeeded';
+    if (reasons.length) this.op.error = reasons.join('; ');
+    this.op.finishedAt = this.deps.now().toISOString();
+    if (this.abandoned) throw new RunnerAbandoned();
+    await this.deps.operations.finish(this.op, this.runnerId);
+    this.deps.logger.info(
+      `pg-backup: ${this.op.kind} ${this.op.id} of ${this.op.entityRef} ${
+        this.op.state
+      }${this.op.error ? `: ${this.op.error}` : ''}`,
+    );
+  }
+
+  private step(id: string): OperationStep | undefined {
+    return this.op.steps.find(s => s.id === id);
+  }
+
+  /** Runs a step, keeping its state, times and detail saved. */
+  private async track(
+    id: string,
+    work: (step: OperationStep) => Promise<string | undefined>,
+  ): Promise<void> {
+    const step = this.step(id)!;
+    step.state = 'running';
+    step.startedAt = this.deps.now().toISOString();
+    await this.save();
+    try {
+      const detail = await work(step);
+      if (detail) step.detail = detail;
+      if (step.state === 'running') step.state = 'succeeded';
+    } catch (error) {
+      if (this.abandoned || error instanceof RunnerAbandoned) throw error;
+      step.state = error instanceof OperationCancelled ? 'cancelled' : 'failed';
+      step.detail = reasonOf(error);
+      throw error;
+    } finally {
+      if (!this.abandoned) {
+        step.finishedAt = this.deps.now().toISOString();
+        await this.save();
+      }
+    }
+  }
+
+  private runStep(step: OperationStep): Promise<string | undefined> {
+    switch (step.id) {
+      case 'scale-down':
+        return this.scaleDown(step);
+      case 'check-postgres':
+        return checkPostgresRunning(
+          this.entityCluster(),
+          this.op.context.namespace,
+          this.deps.settings.postgresPodSelector,
+        );
+      case 'safety-backup':
+        return this.safetyBackup(step);
+      case 'restore':
+        return this.restore(step);
+      case 'verify':
+        return this.verify(step);
+      default:
+        throw new Error(`unknown step ${step.id}`);
+    }
+  }
+
+  /** `stopped` says why the operation stopped early (cancelled, interrupted): no drill is recorded then. */
+  private async runFinallyStep(
+    step: OperationStep,
+    stopped: string | undefined,
+  ): Promise<string | undefined> {
+    switch (step.id) {
+      case 'cleanup':
+        return this.cleanup(step);
+      case 'scale-back':
+        return this.scaleBack();
+      case 'record':
+        if (stopped) {
+          step.state = 'cancelled';
+          return `not recorded: ${stopped}`;
+        }
+        return this.recordDrill();
+      default:
+        throw new Error(`unknown step ${step.id}`);
+    }
+  }
+
+  private entityCluster(): KubernetesGateway {
+    return this.deps.kubernetes.for(this.op.context.cluster);
+  }
+
+  private scaler(): DeploymentScaler {
+    return new DeploymentScaler(
+      this.entityCluster(),
+      this.op.context.namespace,
+      {
+        pollIntervalMs: this.deps.settings.pollIntervalMs,
+        timeoutMs: this.deps.settings.scaleDownTimeoutMs,
+      },
+    );
+  }
+
+  private async scaleDown(step: OperationStep): Promise<string> {
+    const names = this.op.context.deployments;
+    if (names.length === 0) return 'nothing to scale';
+    const scaler = this.scaler();
+    const recorded = await scaler.record(names);
+    // Persisted before anything is scaled: whatever happens next, the counts to restore are known.
+    this.op.recordedReplicas = recorded;
+    step.title = `Record the replicas of ${names.join(', ')} (${replicasText(
+      recorded,
+    )}) and scale them to 0`;
+    await this.save();
+    await scaler.scaleDown(names, () => this.isCancelled());
+    return `recorded ${replicasText(recorded)}; all scaled to 0`;
+  }
+
+  private async scaleBack(): Promise<string> {
+    const recorded = this.op.recordedReplicas;
+    if (!recorded || Object.keys(recorded).length === 0)
+      return 'nothing was scaled down';
+    const problems = await this.scaler().scaleBack(recorded);
+    if (problems.length)
+      throw new Error(`could not scale back ${problems.join('; ')}`);
+    return `scaled back to ${replicasText(recorded)}`;
+  }
+
+  private async readCronJob(): Promise<V1CronJob> {
+    if (this.cronJob) return this.cronJob;
+    const { namespace, cronJob } = this.op.context;
+    const found = await this.entityCluster().getCronJob(namespace, cronJob);
+    if (!found)
+      throw new Error(
+        `CronJob ${cronJob} does not exist in namespace ${namespace}; the operation's Jobs are built from it`,
+      );
+    this.cronJob = found;
+    return found;
+  }
+
+  private watch(cancellable = true): JobWatch {
+    return {
+      cancelled: () =>
+        cancellable ? this.isCancelled() : Promise.resolve(false),
+      abandoned: () => this.abandoned,
+    };
+  }
+
+  private async safetyBackup(step: OperationStep): Promise<string> {
+    const job = buildSafetyBackupJob(await this.readCronJob(), {
+      operationId: this.op.id,
+      namespace: this.op.context.namespace,
+      requestedBy: this.op.requestedBy,
+    });
+    step.job = job.metadata!.name!;
+    await this.save();
+    const outcome = await this.deps.jobs.run(
+      this.entityCluster(),
+      job,
+      this.watch(),
+    );
+    if (!outcome.succeeded)
+      throw new Error(
+        `safety backup: ${describeJobFailure(outcome)}; nothing was restored`,
+      );
+    let key: string | undefined;
+    try {
+      key = JSON.parse(outcome.message ?? '').key;
+    } catch {
+      key = undefined;
+    }
+    return key ? `safety backup ${key}` : 'safety backup taken';
+  }
+
+  /** Runs one of the operation's agent Jobs in the job namespace. */
+  private async agentJob(
+    step: OperationStep,
+    component: OperationJobComponent,
+    job: { args: string[]; command?: string[]; env: Record<string, string> },
+    cancellable = true,
+  ) {
+    const built = buildOperationJob(await this.readCronJob(), {
+      operationId: this.op.id,
+      component,
+      namespace: this.op.context.jobNamespace,
+      requestedBy: this.op.requestedBy,
+      ttlSecondsAfterFinished: this.deps.settings.jobTtlSeconds,
+      ...job,
+    });
+    step.job = built.metadata!.name!;
+    await this.save();
+    return this.deps.jobs.run(
+      this.deps.kubernetes.for(this.op.context.jobCluster),
+      built,
+      this.watch(cancellable),
+    );
+  }
+
+  private backupEnv(): Record<string, string> {
+    const { bucket, prefix, restoreDatabase } = this.op.context;
+    return {
+      BACKUP_FILE: this.op.backupKey.slice(prefix.length),
+      TARGET_DATABASE: restoreDatabase,
+      S3_BUCKET: bucket,
+      S3_PREFIX: prefix,
+    };
+  }
+
+  private async restore(step: OperationStep): Promise<string> {
+    const live = this.op.target?.kind === 'live';
+    const outcome = await this.agentJob(step, 'restore', {
+      args: ['restore'],
+      env: {
+        ...this.backupEnv(),
+        RESTORE_OVERWRITE: live ? 'true' : 'false',
+      },
+    });
+    if (!outcome.succeeded)
+      throw new Error(
+        `${describeJobFailure(outcome)}${
+          live ? '; the live database was left as it was' : ''
+        }`,
+      );
+    let durationMs: number | undefined;
+    try {
+      durationMs = JSON.parse(outcome.message ?? '').durationMs;
+    } catch {
+      durationMs = undefined;
+    }
+    return `restored into ${this.op.context.restoreDatabase}${
+      typeof durationMs === 'number' ? ` in ${took(durationMs)}` : ''
+    }`;
+  }
+
+  private async verify(step: OperationStep): Promise<string> {
+    const outcome = await this.agentJob(step, 'verify', {
+      args: ['verify'],
+      env: this.backupEnv(),
+    });
+    const report = readVerificationReport(outcome.message, outcome.logTail);
+    if (report) {
+      const verifiedAt = this.deps.now();
+      this.op.verification = report;
+      if (
+        report.passed &&
+        (this.op.kind === 'drill' || this.op.kind === 'emergency')
+      )
+        this.op.measuredRtoMs =
+          verifiedAt.getTime() - Date.parse(this.op.createdAt);
+      await this.deps.records.addVerification(this.op.entityRef, {
+        backupKey: this.op.backupKey,
+        verifiedAt: verifiedAt.toISOString(),
+        passed: report.passed,
+        ...(!report.passed && { summary: describeFailedChecks(report) }),
+      });
+      this.deps.onRecordsChanged(this.op.entityRef);
+    }
+    if (!report)
+      throw new Error(
+        outcome.succeeded
+          ? `job ${outcome.job} left no verification report`
+          : describeJobFailure(outcome),
+      );
+    if (!report.passed)
+      throw new Error(`verification failed: ${describeFailedChecks(report)}`);
+    return describeFailedChecks(report);
+  }
+
+  private async cleanup(step: OperationStep): Promise<string> {
+    const database = this.op.context.restoreDatabase;
+    if (this.step('restore')?.startedAt === undefined)
+      return 'nothing to drop: the restore never ran';
+    // dropdb from the agent image (it ships the PostgreSQL client); the agent has no command
+    // to drop a database. The name reaches dropdb through Kubernetes' $(VAR) expansion of
+    // an environment variable, never through a shell.
+    const outcome = await this.agentJob(
+      step,
+      'cleanup',
+      {
+        command: ['dropdb'],
+        args: ['--if-exists', '--force', '--', '$(TARGET_DATABASE)'],
+        env: { TARGET_DATABASE: database },
+      },
+      false,
+    );
+    if (!outcome.succeeded)
+      throw new Error(
+        `${describeJobFailure(
+          outcome,
+        )}; the scratch database ${database} may be left behind: drop it by hand (dropdb ${database})`,
+      );
+    return `dropped ${database}`;
+  }
+
+  private async recordDrill(): Promise<string> {
+    const report = this.op.verification;
+    const passed =
+      report?.passed === true && this.op.measuredRtoMs !== undefined;
+    const objective = this.op.rtoObjectiveMs;
+    await this.deps.records.addDrill(this.op.entityRef, {
+      performedAt: this.deps.now().toISOString(),
+      passed,
+      ...(passed && { measuredRtoMs: this.op.measuredRtoMs }),
+      recordedBy: this.op.requestedBy,
+      backupKey: this.op.backupKey,
+      operationId: this.op.id,
+      ...(objective !== undefined && { rtoObjectiveMs: objective }),
+      ...(report && { checks: report.checks }),
+      ...(this.op.drill?.checklist && { checklist: this.op.drill.checklist }),
+      ...(this.op.drill?.notes && { notes: this.op.drill.notes }),
+    });
+    this.deps.onRecordsChanged(this.op.entityRef);
+    if (!passed) return 'recorded as failed: the restored data did not verify';
+    const rto = this.op.measuredRtoMs!;
+    const recorded = `recorded: measured RTO ${took(rto)}`;
+    if (objective === undefined) return recorded;
+    return `${recorded}, ${
+      rto <= objective ? 'within' : 'over'
+    } the objective of ${formatDuration(objective)}`;
+  }
+
+  private async isCancelled(): Promise<boolean> {
+    if (this.cancelSignal.signal.aborted) return true;
+    if (await this.deps.operations.isCancelRequested(this.op.id)) {
+      this.cancelSignal.abort();
+      return true;
+    }
+    return false;
+  }
+
+  private async save(): Promise<void> {
+    if (this.abandoned) throw new RunnerAbandoned();
+    if (!(await this.deps.operations.saveProgress(this.op, this.runnerId))) {
+      this.abandoned = true;
+      throw new RunnerAbandoned();
+    }
+  }
+
+  private async renewLease(): Promise<void> {
+    if (this.abandoned) return;
+    try {
+      const until = new Date(
+        this.deps.now().getTime() + this.deps.settings.leaseTimeoutMs,
+      ).toISOString();
+      if (
+        !(await this.deps.operations.renewLease(
+          this.op.id,
+          this.runnerId,
+          until,
+        ))
+      )
+        this.abandoned = true;
+    } catch (error) {
+      this.deps.logger.warn(
+        `pg-backup: could not renew the lease of operation ${
+          this.op.id
+        }: ${reasonOf(error)}`,
+      );
+    }
+  }
+}

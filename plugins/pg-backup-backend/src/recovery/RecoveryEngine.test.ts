@@ -1,0 +1,161 @@
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import catalogPlugin from '@backstage/plugin-catalog-backend';
+import permissionPlugin from '@backstage/plugin-permission-backend';
+import { JsonObject } from '@backstage/types';
+import { RecoveryOperation } from '@internal/plugin-pg-backup-common';
+import request from 'supertest';
+import { pgBackupPlugin } from '../plugin';
+import {
+  DEPLOYMENTS,
+  RecoveryWorld,
+  sql,
+} from '../__testUtils__/recoveryWorld';
+import { USERS, testPolicyModule } from '../__testUtils__/testWorld';
+
+jest.setTimeout(180_000);
+
+const SHOP = '/api/pg-backup/entities/resource/default/shop-postgresql';
+const as = (user: string) => mockCredentials.user.header(user);
+
+// Two backends, one after the other, on the same PostgreSQL plugin database: the first stops
+// in the middle of an emergency recovery, the second ends the operation it finds.
+describe('an operation left running by a backend that stopped', () => {
+  let world: RecoveryWorld;
+  const prefix = `pgb_restart_${Math.random().toString(36).slice(2, 8)}_`;
+
+  beforeAll(async () => {
+    world = await RecoveryWorld.start();
+  });
+
+  afterAll(async () => {
+    for (const { datname } of await sql<{ datname: string }>(
+      'postgres',
+      `SELECT datname FROM pg_database WHERE datname LIKE '${prefix}%'`,
+    ))
+      await sql('postgres', `DROP DATABASE "${datname}" WITH (FORCE)`);
+    await world?.stop();
+  });
+
+  const startBackend = async () => {
+    const backend = await startTestBackend({
+      features: [
+        pgBackupPlugin,
+        catalogPlugin,
+        permissionPlugin,
+        testPolicyModule,
+        mockServices.rootConfig.factory({
+          data: {
+            ...world.config(),
+            backend: {
+              database: {
+                client: 'pg',
+                connection: { host: '127.0.0.1', port: 5432, user: 'postgres' },
+                prefix,
+              },
+            },
+          } as JsonObject,
+        }),
+      ],
+    });
+    const until = Date.now() + 30_000;
+    while (Date.now() < until) {
+      const res = await request(backend.server)
+        .get(`${SHOP}/health`)
+        .set('Authorization', as(USERS.owner));
+      if (res.status !== 404) break;
+      await new Promise(r => setTimeout(r, 100));
+    }
+    return backend;
+  };
+
+  const read = async (server: any, id: string): Promise<RecoveryOperation> =>
+    (
+      await request(server)
+        .get(`/api/pg-backup/operations/${id}`)
+        .set('Authorization', as(USERS.owner))
+    ).body;
+
+  it('scales the Deployments back to the recorded counts, releases the lock and marks it failed', async () => {
+    const first = await startBackend();
+    const requested = await request(first.server)
+      .post(`${SHOP}/approvals`)
+      .set('Authorization', as(USERS.owner))
+      .send({ kind: 'emergency', reason: 'restart test' });
+    await request(first.server)
+      .post(`/api/pg-backup/approvals/${requested.body.id}/decision`)
+      .set('Authorization', as(USERS.other))
+      .send({ decision: 'approve' });
+    const started = await request(first.server)
+      .post(`${SHOP}/operations`)
+      .set('Authorization', as(USERS.owner))
+      .send({
+        kind: 'emergency',
+        approvalId: requested.body.id,
+        confirmation: world.database,
+      });
+    expect(started.status).toBe(202);
+    const id = started.body.id;
+    let op = await read(first.server, id);
+    for (let i = 0; i < 400 && !op.recordedReplicas; i++) {
+      await new Promise(r => setTimeout(r, 25));
+      op = await read(first.server, id);
+    }
+    expect(op.recordedReplicas).toEqual(DEPLOYMENTS);
+
+    // The backend goes away in the middle: nothing scales the Deployments back.
+    await first.stop();
+    await new Promise(r => setTimeout(r, 1500));
+    expect(await world.replicas()).toEqual({ backend: 0, worker: 0 });
+
+    const second = await startBackend();
+    try {
+      // Both backends really share one PostgreSQL database.
+      expect(
+        await sql(
+          `${prefix}pg-backup`,
+          `SELECT state FROM pg_backup_operations WHERE id = '${id}'`,
+        ),
+      ).toHaveLength(1);
+      const until = Date.now() + 60_000;
+      op = await read(second.server, id);
+      while (!['failed', 'succeeded', 'cancelled'].includes(op.state)) {
+        if (Date.now() > until) break;
+        await new Promise(r => setTimeout(r, 100));
+        op = await read(second.server, id);
+      }
+      expect(op.state).toBe('failed');
+      expect(op.error).toMatch(/^interrupted by a backend restart/);
+      expect(op.steps.find(s => s.id === 'scale-back')).toMatchObject({
+        state: 'succeeded',
+        detail: 'scaled back to backend 3, worker 2',
+      });
+      expect(await world.replicas()).toEqual(DEPLOYMENTS);
+      // No Job of the operation is left running.
+      for (const job of await world.operationJobs(id))
+        expect(
+          job.status?.conditions?.some(
+            c => ['Complete', 'Failed'].includes(c.type) && c.status === 'True',
+          ),
+        ).toBe(true);
+      // The lock is free again.
+      const next = await request(second.server)
+        .post(`${SHOP}/operations`)
+        .set('Authorization', as(USERS.owner))
+        .send({ kind: 'verify' });
+      expect(next.status).toBe(202);
+      while (
+        !['failed', 'succeeded', 'cancelled'].includes(
+          (await read(second.server, next.body.id)).state,
+        )
+      )
+        await new Promise(r => setTimeout(r, 100));
+      expect((await read(second.server, next.body.id)).state).toBe('succeeded');
+    } finally {
+      await second.stop();
+    }
+  });
+});

@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  ConflictError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
+import {
+  BackupTarget,
+  OperationPlan,
+  RecoveryOperation,
+  StartOperationRequest,
+} from '@internal/plugin-pg-backup-common';
+import { ApprovalStore } from '../database/ApprovalStore';
+import {
+  OperationConflict,
+  OperationStore,
+  StoredOperation,
+  TERMINAL_STATES,
+} from '../database/OperationStore';
+import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
+import { KubernetesGateways } from '../kubernetes/KubernetesGateways';
+import { RecoverySettings } from '../PgBackupConfig';
+import { reasonOf } from '../upstream';
+import { JobRunner } from './JobRunner';
+import { OperationPlanner } from './OperationPlanner';
+import { OperationRunner } from './OperationRunner';
+
+/** The answer to a start request. */
+export type StartResult =
+  | { kind: 'plan'; plan: OperationPlan }
+  /** `created` false: an earlier request with the same idempotency key started it. */
+  | { kind: 'operation'; operation: RecoveryOperation; created: boolean };
+
+class ApprovalAlreadyUsed extends Error {}
+
+/** The API view of a stored operation (without the engine's bookkeeping). */
+export function toRecoveryOperation(op: StoredOperation): RecoveryOperation {
+  const {
+    context: _context,
+    cancelRequested: _cancel,
+    idempotencyKey: _key,
+    drill: _drill,
+    ...operation
+  } = op;
+  return operation;
+}
+
+/**
+ * Starts, follows and cancels recovery operations. Each operation is stored with its steps and
+ * its database's lock in one transaction, then run in the background by an
+ * {@link OperationRunner} on the backend that accepted it, which holds a lease on it. A backend
+ * that finds operations whose lease expired (their backend stopped or crashed) ends them
+ * cleanly: Jobs stopped, scratch database dropped, Deployments scaled back, lock released.
+ */
+export class RecoveryEngine {
+  /** This backend's identity as a runner. */
+  readonly runnerId = randomUUID();
+  private readonly runners = new Map<
+    string,
+    { runner: OperationRunner; done: Promise<void> }
+  >();
+  private readonly jobs: JobRunner;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: {
+      operations: OperationStore;
+      approvals: ApprovalStore;
+      records: RecoveryRecordStore;
+      planner: OperationPlanner;
+      kubernetes: KubernetesGateways;
+      logger: LoggerService;
+      settings: RecoverySettings;
+      onRecordsChanged: (entityRef: string) => void;
+      now?: () => Date;
+    },
+  ) {
+    this.jobs = new JobRunner(deps.settings.pollIntervalMs);
+  }
+
+  private now(): Date {
+    return (this.deps.now ?? (() => new Date()))();
+  }
+
+  private leaseUntil(): string {
+    return new Date(
+      this.now().getTime() + this.deps.settings.leaseTimeoutMs,
+    ).toISOString();
+  }
+
+  /**
+   * Plans (dry run) or starts an operation. Refusals are thrown: 400 for bad input or an
+   * incomplete backup, 403 for a missing or unusable approval, 409 while another operation of
+   * the database runs. A repeated idempotency key returns the first operation.
+   */
+  async start(
+    request: StartOperationRequest,
+    db: BackupTarget,
+    requestedBy: string,
+  ): Promise<StartResult> {
+    if (request.idempotencyKey && !request.dryRun) {
+      const existing = await this.deps.operations.findByIdempotencyKey(
+        db.entityRef,
+        request.idempotencyKey,
+      );
+      if (existing)
+        return {
+          kind: 'operation',
+          operation: toRecoveryOperation(existing),
+          created: false,
+        };
+    }
+    const planned = await this.deps.planner.plan(request, db, requestedBy);
+    if (request.dryRun) return { kind: 'plan', plan: planned.plan };
+    if (planned.problems.length > 0) throw planned.problems[0];
+    const op = planned.operation;
+    try {
+      await this.deps.operations.create(
+        op,
+        this.runnerId,
+        this.leaseUntil(),
+        async trx => {
+          if (
+            op.approvalId &&
+            !(await this.deps.approvals.markUsed(op.approvalId, op.id, trx))
+          )
+            throw new ApprovalAlreadyUsed();
+        },
+      );
+    } catch (error) {
+      if (error instanceof ApprovalAlreadyUsed)
+        throw new NotAllowedError(
+          `approval ${op.approvalId} was used by another operation at the same time; each approval is used once`,
+        );
+      if (!(error instanceof OperationConflict)) throw error;
+      if (request.idempotencyKey) {
+        const existing = await this.deps.operations.findByIdempotencyKey(
+          db.entityRef,
+          request.idempotencyKey,
+        );
+        if (existing)
+          return {
+            kind: 'operation',
+            operation: toRecoveryOperation(existing),
+            created: false,
+          };
+      }
+      const holder = await this.deps.operations.lockHolder(db.entityRef);
+      throw new ConflictError(
+        holder
+          ? `operation ${holder.operationId} (${holder.kind}) of ${db.entityRef} is running; only one restore, verify, emergency recovery or drill runs per database at a time`
+          : `another operation of ${db.entityRef} was started at the same time; try again`,
+      );
+    }
+    this.launch(new OperationRunner(op, this.runnerId, this.runnerDeps()));
+    return {
+      kind: 'operation',
+      operation: toRecoveryOperation(op),
+      created: true,
+    };
+  }
+
+  private runnerDeps() {
+    return {
+      operations: this.deps.operations,
+      records: this.deps.records,
+      kubernetes: this.deps.kubernetes,
+      jobs: this.jobs,
+      logger: this.deps.logger,
+      settings: this.deps.settings,
+      onRecordsChanged: this.deps.onRecordsChanged,
+      now: () => this.now(),
+    };
+  }
+
+  private launch(runner: OperationRunner, work = () => runner.run()) {
+    const done = work().finally(() => this.runners.delete(runner.id));
+    this.runners.set(runner.id, { runner, done });
+  }
+
+  /** One operation; 404 when it does not exist. */
+  async get(id: string): Promise<StoredOperation> {
+    const op = await this.deps.operations.get(id);
+    if (!op) throw new NotFoundError(`operation ${id} does not exist`);
+    return op;
+  }
+
+  /** A database's operations, newest first. */
+  async list(entityRef: string, limit: number): Promise<RecoveryOperation[]> {
+    return (await this.deps.operations.listForEntity(entityRef, limit)).map(
+      toRecoveryOperation,
+    );
+  }
+
+  /**
+   * Asks an operation to stop: its running Job is stopped, and scale-back and cleanup still run.
+   * 409 when it already finished.
+   */
+  async cancel(id: string): Promise<RecoveryOperation> {
+    const op = await this.get(id);
+    if (
+      TERMINAL_STATES.includes(op.state) ||
+      !(await this.deps.operations.requestCancel(id))
+    )
+      throw new ConflictError(
+        `operation ${id} already ${
+          TERMINAL_STATES.includes(op.state) ? op.state : 'finished'
+        }; there is nothing to cancel`,
+      );
+    this.runners.get(id)?.runner.cancel();
+    return toRecoveryOperation(await this.get(id));
+  }
+
+  /**
+   * Ends every unfinished operation whose lease expired: its backend stopped or crashed. Run at
+   * start and on a schedule; each operation is taken over by exactly one backend.
+   */
+  async endInterrupted(): Promise<number> {
+    if (this.stopped) return 0;
+    const claimed = await this.deps.operations.claimInterrupted(
+      this.now().toISOString(),
+      this.runnerId,
+      this.leaseUntil(),
+    );
+    for (const op of claimed) {
+      this.deps.logger.warn(
+        `pg-backup: ending ${op.kind} ${op.id} of ${op.entityRef}, left ${op.state} by a backend that stopped`,
+      );
+      const runner = new OperationRunner(op, this.runnerId, this.runnerDeps());
+      this.launch(runner, () => runner.endInterrupted());
+    }
+    await Promise.all(
+      claimed.map(op => this.runners.get(op.id)?.done ?? Promise.resolve()),
+    );
+    return claimed.length;
+  }
+
+  /**
+   * Stops running operations on this backend without changing them, and lets their leases
+   * expire now, so that the next backend to look ends them cleanly.
+   */
+  async shutdown(): Promise<void> {
+    this.stopped = true;
+    const now = this.now().toISOString();
+    for (const [id, { runner }] of this.runners) {
+      runner.abandon();
+      try {
+        await this.deps.operations.releaseLease(id, this.runnerId, now);
+      } catch (error) {
+        this.deps.logger.warn(
+          `pg-backup: could not release operation ${id}: ${reasonOf(error)}`,
+        );
+      }
+    }
+  }
+
+  /** Resolves when no operation runs on this backend (for tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.runners.size > 0)
+      await Promise.all([...this.runners.values()].map(r => r.done));
+  }
+}

@@ -1,0 +1,60 @@
+const WEEKDAYS = [
+  'Sunday',
+  'Monday',
+  'Tuesday',
+  'Wednesday',
+  'Thursday',
+  'Friday',
+  'Saturday',
+];
+const MACROS: Record<string, string> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+
+const NUMBER = /^\d{1,2}$/;
+const STEP = /^\*\/(\d{1,2})$/;
+
+const pad = (n: string) => n.padStart(2, '0');
+
+/**
+ * A CronJob schedule in words for people: `0 2 * * *` is "Every day at 02:00 UTC". Schedules
+ * without a simple reading are returned as written, so nothing is ever described wrongly.
+ */
+export function describeSchedule(expression: string, timeZone = 'UTC'): string {
+  const trimmed = expression.trim();
+  const fields = (MACROS[trimmed] ?? trimmed).split(/\s+/);
+  const words = fields.length === 5 ? inWords(fields) : undefined;
+  return words ? `${words} ${timeZone}` : trimmed;
+}
+
+function inWords([minute, hour, day, month, weekday]: string[]):
+  | string
+  | undefined {
+  const everyDay = day === '*' && month === '*' && weekday === '*';
+  if (!NUMBER.test(minute)) {
+    const step = STEP.exec(minute);
+    if (step && hour === '*' && everyDay) return `Every ${step[1]} minutes`;
+    return undefined;
+  }
+  const hours = hour.split(',');
+  if (hours.every(h => NUMBER.test(h))) {
+    const at = hours.map(h => `${pad(h)}:${pad(minute)}`).join(', ');
+    if (everyDay) return `Every day at ${at}`;
+    if (day === '*' && month === '*' && /^[0-7]$/.test(weekday))
+      return `Every ${WEEKDAYS[Number(weekday) % 7]} at ${at}`;
+    if (NUMBER.test(day) && month === '*' && weekday === '*')
+      return `Monthly on day ${day} at ${at}`;
+    return undefined;
+  }
+  if (!everyDay) return undefined;
+  if (hour === '*') return `Every hour at minute ${minute}`;
+  const step = STEP.exec(hour);
+  if (step) return `Every ${step[1]} hours at minute ${minute}`;
+  return undefined;
+}

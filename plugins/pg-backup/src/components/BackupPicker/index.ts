@@ -1,0 +1,7 @@
+export {
+  BackupPicker,
+  backupPickerValidation,
+  describeBackup,
+  pickerEntityRef,
+} from './BackupPicker';
+export type { BackupPickerUiOptions } from './BackupPicker';

@@ -1,0 +1,1 @@
+export { EntityPgBackupContent } from './EntityPgBackupContent';

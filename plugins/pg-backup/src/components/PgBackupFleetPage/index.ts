@@ -1,0 +1,1 @@
+export { PgBackupFleetPage } from './PgBackupFleetPage';

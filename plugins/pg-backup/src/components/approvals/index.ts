@@ -1,0 +1,2 @@
+export { EntityApprovalsCard } from './EntityApprovalsCard';
+export { PendingApprovalsCard } from './PendingApprovalsCard';

@@ -1,0 +1,132 @@
+import {
+  CompoundEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import {
+  OperationPlan,
+  VerificationReport,
+  RecoveryOperation,
+  RestoreTarget,
+  StartOperationRequest,
+} from '@internal/plugin-pg-backup-common';
+import { followOperation } from '../followOperation';
+import {
+  PgBackupActionOptions,
+  PgBackupStepContext,
+  clientForInitiator,
+  followTiming,
+  idempotencyKeyOf,
+} from './PgBackupActionOptions';
+
+/** The outcome of {@link runRecoveryOperation}: a plan for dry runs, else the finished operation. */
+export type RecoveryOperationOutcome =
+  | { dryRun: true; plan: OperationPlan }
+  | { dryRun: false; operation: RecoveryOperation };
+
+/** "new database qawave_restored", "namespace staging (cluster dr) database qawave", ... */
+export function describeTarget(target: RestoreTarget | undefined): string {
+  if (!target) return 'a new database';
+  switch (target.kind) {
+    case 'live':
+      return `the live database ${target.database}`;
+    case 'other-namespace':
+      return `database ${target.database} in namespace ${target.namespace}${
+        target.cluster ? ` of cluster ${target.cluster}` : ''
+      }`;
+    default:
+      return `the new database ${target.database}`;
+  }
+}
+
+function logPlan(ctx: PgBackupStepContext, plan: OperationPlan): void {
+  ctx.logger.info(
+    `Dry run, nothing changed: the ${plan.kind} of ${
+      plan.entityRef
+    } would use backup ${plan.backupKey}${
+      plan.target ? ` and restore into ${describeTarget(plan.target)}` : ''
+    }.`,
+  );
+  plan.steps.forEach((step, index) =>
+    ctx.logger.info(`  ${index + 1}. ${step.id}: ${step.title}`),
+  );
+  ctx.logger.info(`Approval: ${plan.approval}`);
+  for (const problem of plan.problems) {
+    ctx.logger.warn(`A real run would be refused: ${problem}`);
+  }
+}
+
+/**
+ * Starts one recovery operation and follows it to its end, or, on a dry run, asks the backend
+ * for the plan. The start happens inside a checkpoint and carries the task's idempotency key,
+ * so a retried or resumed task follows the operation it started instead of starting another.
+ */
+export async function runRecoveryOperation(
+  ctx: PgBackupStepContext,
+  options: PgBackupActionOptions,
+  entity: CompoundEntityRef,
+  request: Omit<StartOperationRequest, 'dryRun' | 'idempotencyKey'>,
+): Promise<RecoveryOperationOutcome> {
+  const api = await clientForInitiator(ctx, options);
+  if (ctx.isDryRun) {
+    const plan = await api.startOperation(entity, { ...request, dryRun: true });
+    logPlan(ctx, plan);
+    return { dryRun: true, plan };
+  }
+
+  const idempotencyKey = idempotencyKeyOf(ctx, request.kind);
+  const started = await ctx.checkpoint({
+    key: `start-${request.kind}-operation`,
+    fn: async () => {
+      const operation = await api.startOperation(entity, {
+        ...request,
+        idempotencyKey,
+      });
+      ctx.logger.info(
+        `Started the ${operation.kind} of ${stringifyEntityRef(
+          entity,
+        )} as operation ${operation.id} (backup ${operation.backupKey}${
+          operation.target ? `, into ${describeTarget(operation.target)}` : ''
+        })`,
+      );
+      return { operationId: operation.id };
+    },
+  });
+  ctx.logger.info(
+    `Following operation ${started.operationId}: each step's state and its Job's log appear below`,
+  );
+  const operation = await followOperation({
+    api,
+    entity,
+    operationId: started.operationId,
+    logger: ctx.logger,
+    signal: ctx.signal,
+    timing: followTiming(options),
+  });
+  ctx.logger.info(
+    `The ${operation.kind} operation ${operation.id} succeeded${
+      operation.finishedAt ? ` at ${operation.finishedAt}` : ''
+    }`,
+  );
+  return { dryRun: false, operation };
+}
+
+/** Prints a verification report, one line per check. */
+export function logVerification(
+  ctx: PgBackupStepContext,
+  report: VerificationReport,
+): void {
+  ctx.logger.info(
+    `Verification of ${report.backupKey} in ${report.database}: ${
+      report.passed ? 'passed' : 'FAILED'
+    } (${report.checks.filter(c => c.passed).length} of ${
+      report.checks.length
+    } checks passed)`,
+  );
+  for (const check of report.checks) {
+    const line = `  ${check.passed ? 'ok  ' : 'FAIL'} ${check.name}: expected ${
+      check.expected
+    }, got ${check.actual}`;
+    if (check.passed) ctx.logger.info(line);
+    else ctx.logger.warn(line);
+  }
+}
