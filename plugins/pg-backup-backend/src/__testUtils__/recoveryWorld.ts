@@ -12,7 +12,6 @@ import {
   S3Sandbox,
   Sandbox,
   backupAgentImage,
-  portalAppConfig,
   portalGrant,
   seedBucket,
 } from '@internal/sandbox';
@@ -26,7 +25,7 @@ import {
 } from '@kubernetes/client-node';
 import { Client } from 'pg';
 import { parseAllDocuments } from 'yaml';
-import { USERS } from './testWorld';
+import { USERS, worldConfig } from './testWorld';
 
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
 const NAMESPACE = 'shop';
@@ -430,31 +429,15 @@ export class RecoveryWorld {
 
   /** Backend configuration: the catalog file, the sandbox cluster and S3, pg-backup settings. */
   config(pgBackup: Record<string, unknown> = {}): Record<string, unknown> {
-    return {
-      app: { baseUrl: 'http://localhost:3000' },
-      catalog: {
-        rules: [{ allow: ['Resource', 'User', 'Group', 'Location'] }],
-        locations: [
-          { type: 'file', target: path.join(this.dir, 'entities.yaml') },
-        ],
+    return worldConfig(
+      {
+        dir: this.dir,
+        sandbox: this.sandbox,
+        s3: this.s3,
+        portalToken: this.portalToken,
       },
-      permission: { enabled: true },
-      ...portalAppConfig({
-        kubernetesUrl: this.sandbox.url,
-        caCertificate: this.sandbox.caCertificate,
-        token: this.portalToken,
-        s3Endpoint: this.s3.endpoint,
-        s3Region: this.s3.region,
-        s3AccessKeyId: this.s3.credentials.accessKeyId,
-        s3SecretAccessKey: this.s3.credentials.secretAccessKey,
-      }),
-      pgBackup: {
-        storage: { region: this.s3.region },
-        cache: { healthTtl: { seconds: 1 } },
-        upstreamTimeout: { seconds: 5 },
-        ...pgBackup,
-      },
-    };
+      pgBackup,
+    );
   }
 
   async stop(): Promise<void> {

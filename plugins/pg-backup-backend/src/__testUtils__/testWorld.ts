@@ -161,6 +161,42 @@ function agentJobSpec(script: string) {
   };
 }
 
+/**
+ * Backend configuration for a test world: the catalog file `entities.yaml` in its directory,
+ * the sandbox cluster and S3 as the portal reaches them, and pg-backup settings with `pgBackup`
+ * over the tests' defaults.
+ */
+export function worldConfig(
+  world: { dir: string; sandbox: Sandbox; s3: S3Sandbox; portalToken: string },
+  pgBackup: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    app: { baseUrl: 'http://localhost:3000' },
+    catalog: {
+      rules: [{ allow: ['Resource', 'User', 'Group', 'Location'] }],
+      locations: [
+        { type: 'file', target: path.join(world.dir, 'entities.yaml') },
+      ],
+    },
+    permission: { enabled: true },
+    ...portalAppConfig({
+      kubernetesUrl: world.sandbox.url,
+      caCertificate: world.sandbox.caCertificate,
+      token: world.portalToken,
+      s3Endpoint: world.s3.endpoint,
+      s3Region: world.s3.region,
+      s3AccessKeyId: world.s3.credentials.accessKeyId,
+      s3SecretAccessKey: world.s3.credentials.secretAccessKey,
+    }),
+    pgBackup: {
+      storage: { region: world.s3.region },
+      cache: { healthTtl: { seconds: 1 } },
+      upstreamTimeout: { seconds: 5 },
+      ...pgBackup,
+    },
+  };
+}
+
 /** Sandbox cluster and S3 with one database's CronJob, a failed Job and 12 days of backups. */
 export class TestWorld {
   private constructor(
@@ -292,30 +328,12 @@ export class TestWorld {
 
   /** Backend configuration: the catalog file, the sandbox cluster and S3. */
   config(): Record<string, unknown> {
-    return {
-      app: { baseUrl: 'http://localhost:3000' },
-      catalog: {
-        rules: [{ allow: ['Resource', 'User', 'Group', 'Location'] }],
-        locations: [
-          { type: 'file', target: path.join(this.dir, 'entities.yaml') },
-        ],
-      },
-      permission: { enabled: true },
-      ...portalAppConfig({
-        kubernetesUrl: this.sandbox.url,
-        caCertificate: this.sandbox.caCertificate,
-        token: this.portalToken,
-        s3Endpoint: this.s3.endpoint,
-        s3Region: this.s3.region,
-        s3AccessKeyId: this.s3.credentials.accessKeyId,
-        s3SecretAccessKey: this.s3.credentials.secretAccessKey,
-      }),
-      pgBackup: {
-        storage: { region: this.s3.region },
-        cache: { healthTtl: { seconds: 1 } },
-        upstreamTimeout: { seconds: 5 },
-      },
-    };
+    return worldConfig({
+      dir: this.dir,
+      sandbox: this.sandbox,
+      s3: this.s3,
+      portalToken: this.portalToken,
+    });
   }
 
   async stop(): Promise<void> {

@@ -14,8 +14,6 @@ import { KubernetesGateways } from '../kubernetes/KubernetesGateways';
 import { BackupStorage } from '../storage/BackupStorage';
 import { UpstreamError, readFact } from '../upstream';
 
-const DAY_MS = 86_400_000;
-
 /** Settings of {@link BackupFactsReader}. */
 export interface BackupFactsReaderOptions {
   /** How long bucket settings are reused (they rarely change). */
@@ -121,33 +119,14 @@ export class BackupFactsReader {
         .filter(job => names.has(owningCronJob(job) ?? ''))
         .map(toJobFacts);
     });
-    const notBefore = new Date(
-      now.getTime() - target.objectives.retentionMs - 2 * DAY_MS,
+    const backups = readFact<BackupObjectFacts[]>(() =>
+      this.storage.listRecentBackupsAndCheckpoints({
+        target,
+        now,
+        backups: SIZE_HISTORY.window + 1,
+        checkpoints: 1,
+      }),
     );
-    const backups = readFact(async () => {
-      const reads: Promise<BackupObjectFacts[]>[] = [
-        this.storage.listRecent({
-          target,
-          role: 'backup',
-          now,
-          wanted: SIZE_HISTORY.window + 1,
-          initialWindowMs: 9 * DAY_MS,
-          notBefore,
-        }),
-      ];
-      if (target.storage.checkpointPrefix)
-        reads.push(
-          this.storage.listRecent({
-            target,
-            role: 'checkpoint',
-            now,
-            wanted: 1,
-            initialWindowMs: 2 * DAY_MS,
-            notBefore,
-          }),
-        );
-      return (await Promise.all(reads)).flat();
-    });
     const settings = this.readBucketSettings(target, now);
     const storagePolicy = readFact<StoragePolicyFacts>(
       async () => (await settings).facts,

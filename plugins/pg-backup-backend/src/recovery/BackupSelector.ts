@@ -4,9 +4,7 @@ import {
   checkBackupKey,
 } from '@internal/plugin-pg-backup-common';
 import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
-import { BackupStorage, ListedBackup } from '../storage/BackupStorage';
-
-const DAY_MS = 86_400_000;
+import { BackupStorage } from '../storage/BackupStorage';
 
 /** A backup chosen for a restore, with the prefix its key is relative to. */
 export interface SelectedBackup {
@@ -74,32 +72,14 @@ export class BackupSelector {
     target: BackupTarget,
     now: Date,
   ): Promise<SelectedBackup> {
-    const notBefore = new Date(
-      now.getTime() - target.objectives.retentionMs - 2 * DAY_MS,
-    );
-    const reads: Promise<ListedBackup[]>[] = [
-      this.storage.listRecent({
+    const complete = (
+      await this.storage.listRecentBackupsAndCheckpoints({
         target,
-        role: 'backup',
         now,
-        wanted: 30,
-        initialWindowMs: 9 * DAY_MS,
-        notBefore,
-      }),
-    ];
-    if (target.storage.checkpointPrefix)
-      reads.push(
-        this.storage.listRecent({
-          target,
-          role: 'checkpoint',
-          now,
-          wanted: 8,
-          initialWindowMs: 2 * DAY_MS,
-          notBefore,
-        }),
-      );
-    const complete = (await Promise.all(reads))
-      .flat()
+        backups: 30,
+        checkpoints: 8,
+      })
+    )
       .filter(b => b.complete)
       .sort((a, b) =>
         (b.takenAt ?? b.lastModified).localeCompare(

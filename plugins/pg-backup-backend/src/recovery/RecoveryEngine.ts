@@ -89,6 +89,24 @@ export class RecoveryEngine {
     ).toISOString();
   }
 
+  /** The operation an earlier request with this idempotency key started, if any. */
+  private async startedBefore(
+    db: BackupTarget,
+    idempotencyKey: string,
+  ): Promise<StartResult | undefined> {
+    const existing = await this.deps.operations.findByIdempotencyKey(
+      db.entityRef,
+      idempotencyKey,
+    );
+    return existing
+      ? {
+          kind: 'operation',
+          operation: toRecoveryOperation(existing),
+          created: false,
+        }
+      : undefined;
+  }
+
   /**
    * Plans (dry run) or starts an operation. Refusals are thrown: 400 for bad input or an
    * incomplete backup, 403 for a missing or unusable approval, 409 while another operation of
@@ -100,16 +118,8 @@ export class RecoveryEngine {
     requestedBy: string,
   ): Promise<StartResult> {
     if (request.idempotencyKey && !request.dryRun) {
-      const existing = await this.deps.operations.findByIdempotencyKey(
-        db.entityRef,
-        request.idempotencyKey,
-      );
-      if (existing)
-        return {
-          kind: 'operation',
-          operation: toRecoveryOperation(existing),
-          created: false,
-        };
+      const existing = await this.startedBefore(db, request.idempotencyKey);
+      if (existing) return existing;
     }
     const planned = await this.deps.planner.plan(request, db, requestedBy);
     if (request.dryRun) return { kind: 'plan', plan: planned.plan };
@@ -135,16 +145,8 @@ export class RecoveryEngine {
         );
       if (!(error instanceof OperationConflict)) throw error;
       if (request.idempotencyKey) {
-        const existing = await this.deps.operations.findByIdempotencyKey(
-          db.entityRef,
-          request.idempotencyKey,
-        );
-        if (existing)
-          return {
-            kind: 'operation',
-            operation: toRecoveryOperation(existing),
-            created: false,
-          };
+        const existing = await this.startedBefore(db, request.idempotencyKey);
+        if (existing) return existing;
       }
       const holder = await this.deps.operations.lockHolder(db.entityRef);
       throw new ConflictError(

@@ -16,3 +16,11 @@ export function parse<T>(
     );
   return result.data;
 }
+
+/** A query's page size, `limit`: a whole number from 1 to 100, default 20. */
+export const pageLimit = z.coerce
+  .number({ invalid_type_error: 'limit must be a number' })
+  .int('limit must be a whole number')
+  .min(1, 'limit must be at least 1')
+  .max(100, 'limit must be at most 100')
+  .default(20);

@@ -22,7 +22,7 @@ import {
   toRecoveryOperation,
 } from '../recovery/RecoveryEngine';
 import { EntityTargets } from './EntityTargets';
-import { parse } from './parseRequest';
+import { pageLimit, parse } from './parseRequest';
 import {
   PrincipalType,
   RequestAuthorizer,
@@ -93,12 +93,7 @@ const decisionSchema = z
   .strict();
 
 const historyQuery = z.object({
-  limit: z.coerce
-    .number({ invalid_type_error: 'limit must be a number' })
-    .int('limit must be a whole number')
-    .min(1, 'limit must be at least 1')
-    .max(100, 'limit must be at most 100')
-    .default(20),
+  limit: pageLimit,
 });
 
 const pendingQuery = z.object({

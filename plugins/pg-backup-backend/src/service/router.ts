@@ -31,7 +31,7 @@ import { BackupJobs, MAX_TAIL_LINES } from '../jobs/BackupJobs';
 import { BackupStorage } from '../storage/BackupStorage';
 import { UpstreamError } from '../upstream';
 import { EntityTargets } from './EntityTargets';
-import { parse } from './parseRequest';
+import { pageLimit, parse } from './parseRequest';
 import { RecoveryRouterOptions, createRecoveryRouter } from './recoveryRouter';
 import { RequestAuthorizer, requesterOf } from './RequestAuthorizer';
 
@@ -71,12 +71,7 @@ const fleetQuery = z.object({
 });
 
 const backupsQuery = z.object({
-  limit: z.coerce
-    .number({ invalid_type_error: 'limit must be a number' })
-    .int('limit must be a whole number')
-    .min(1, 'limit must be at least 1')
-    .max(100, 'limit must be at most 100')
-    .default(20),
+  limit: pageLimit,
   cursor: z
     .string()
     .max(1024, 'cursor is longer than 1024 characters')

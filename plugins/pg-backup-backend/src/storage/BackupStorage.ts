@@ -204,6 +204,45 @@ export class BackupStorage {
   }
 
   /**
+   * The newest `backups` full backups and, where the database has a checkpoint prefix, the
+   * newest `checkpoints` checkpoints, read side by side and looking back at most to the
+   * retention period and two days before `now`: the full backups, then the checkpoints.
+   */
+  async listRecentBackupsAndCheckpoints(options: {
+    target: BackupTarget;
+    now: Date;
+    backups: number;
+    checkpoints: number;
+  }): Promise<ListedBackup[]> {
+    const { target, now } = options;
+    const notBefore = new Date(
+      now.getTime() - target.objectives.retentionMs - 2 * DAY_MS,
+    );
+    const reads: Promise<ListedBackup[]>[] = [
+      this.listRecent({
+        target,
+        role: 'backup',
+        now,
+        wanted: options.backups,
+        initialWindowMs: 9 * DAY_MS,
+        notBefore,
+      }),
+    ];
+    if (target.storage.checkpointPrefix)
+      reads.push(
+        this.listRecent({
+          target,
+          role: 'checkpoint',
+          now,
+          wanted: options.checkpoints,
+          initialWindowMs: 2 * DAY_MS,
+          notBefore,
+        }),
+      );
+    return (await Promise.all(reads)).flat();
+  }
+
+  /**
    * One page of backups, newest first: keys strictly before `before` (a key), as many as
    * `limit`, looking back at most to `notBefore`.
    */

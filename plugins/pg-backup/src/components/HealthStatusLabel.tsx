@@ -6,6 +6,7 @@ import {
   StatusWarning,
 } from '@backstage/core-components';
 import { HealthStatus } from '@internal/plugin-pg-backup-common';
+import Box from '@material-ui/core/Box';
 import { ReactNode } from 'react';
 
 const STATUS_LABEL: Record<HealthStatus, string> = {
@@ -33,10 +34,10 @@ export function StatusText(props: {
 }) {
   const Icon = ICONS[props.kind];
   return (
-    <span>
+    <Box component="span" display="inline-flex" alignItems="center">
       <Icon />
       {props.children}
-    </span>
+    </Box>
   );
 }
 

@@ -6,14 +6,17 @@ import { PgBackupActionOptions, given } from './PgBackupActionOptions';
 import { examples } from './drillRun.examples';
 import {
   backupKeyField,
-  dryRunOutput,
   entityRefField,
-  operationIdOutput,
-  planOutput,
+  operationOutputFields,
   reasonField,
   verificationOutput,
 } from './recoverySchemas';
-import { logVerification, runRecoveryOperation } from './runRecoveryOperation';
+import {
+  outputOperation,
+  outputPlan,
+  outputVerification,
+  runRecoveryOperation,
+} from './runRecoveryOperation';
 
 /** `pg-backup:drill:run`: the quarterly recovery drill, measured against the RTO and recorded. */
 export function createDrillRunAction(options: PgBackupActionOptions) {
@@ -61,12 +64,10 @@ export function createDrillRunAction(options: PgBackupActionOptions) {
         }),
       output: z =>
         z.object({
-          dryRun: dryRunOutput(z),
-          plan: planOutput(z),
-          operationId: operationIdOutput(z),
-          backupKey: z
-            .string()
-            .describe('The backup restored (or that would be).'),
+          ...operationOutputFields(
+            z,
+            'The backup restored (or that would be).',
+          ),
           measuredRtoMs: z
             .number()
             .optional()
@@ -117,18 +118,12 @@ export function createDrillRunAction(options: PgBackupActionOptions) {
       });
       ctx.output('checklist', checklist);
       if (outcome.dryRun) {
-        ctx.output('dryRun', true);
-        ctx.output('plan', outcome.plan);
-        ctx.output('backupKey', outcome.plan.backupKey);
+        outputPlan(ctx, outcome.plan);
         return;
       }
       const { operation } = outcome;
-      ctx.output('operationId', operation.id);
-      ctx.output('backupKey', operation.backupKey);
-      if (operation.verification) {
-        logVerification(ctx, operation.verification);
-        ctx.output('verification', operation.verification);
-      }
+      outputOperation(ctx, operation);
+      outputVerification(ctx, operation);
       const { measuredRtoMs, rtoObjectiveMs } = operation;
       const withinObjective =
         measuredRtoMs !== undefined && rtoObjectiveMs !== undefined

@@ -7,14 +7,17 @@ import {
   approvalIdField,
   backupKeyField,
   confirmationField,
-  dryRunOutput,
   entityRefField,
-  operationIdOutput,
-  planOutput,
+  operationOutputFields,
   requiredReasonField,
   verificationOutput,
 } from './recoverySchemas';
-import { logVerification, runRecoveryOperation } from './runRecoveryOperation';
+import {
+  outputOperation,
+  outputPlan,
+  outputVerification,
+  runRecoveryOperation,
+} from './runRecoveryOperation';
 
 /** `pg-backup:recovery:emergency`: the seed's emergency procedure as one followed operation. */
 export function createRecoveryEmergencyAction(options: PgBackupActionOptions) {
@@ -35,12 +38,10 @@ export function createRecoveryEmergencyAction(options: PgBackupActionOptions) {
         }),
       output: z =>
         z.object({
-          dryRun: dryRunOutput(z),
-          plan: planOutput(z),
-          operationId: operationIdOutput(z),
-          backupKey: z
-            .string()
-            .describe('The backup restored (or that would be).'),
+          ...operationOutputFields(
+            z,
+            'The backup restored (or that would be).',
+          ),
           recordedReplicas: z
             .record(z.number())
             .optional()
@@ -70,14 +71,11 @@ export function createRecoveryEmergencyAction(options: PgBackupActionOptions) {
         reason: given(ctx.input.reason),
       });
       if (outcome.dryRun) {
-        ctx.output('dryRun', true);
-        ctx.output('plan', outcome.plan);
-        ctx.output('backupKey', outcome.plan.backupKey);
+        outputPlan(ctx, outcome.plan);
         return;
       }
       const { operation } = outcome;
-      ctx.output('operationId', operation.id);
-      ctx.output('backupKey', operation.backupKey);
+      outputOperation(ctx, operation);
       if (operation.recordedReplicas) {
         ctx.output('recordedReplicas', operation.recordedReplicas);
       }
@@ -102,10 +100,7 @@ export function createRecoveryEmergencyAction(options: PgBackupActionOptions) {
       }`;
       ctx.logger.info(summary);
       ctx.output('summary', summary);
-      if (operation.verification) {
-        logVerification(ctx, operation.verification);
-        ctx.output('verification', operation.verification);
-      }
+      outputVerification(ctx, operation);
     },
   });
 }

@@ -138,6 +138,20 @@ export const operationIdOutput = (z: Zod) =>
       'Id of the operation on the pg-backup backend (GET /api/pg-backup/operations/:id); absent on dry runs.',
     );
 
+/**
+ * The outputs every operation action starts with: `dryRun`, `plan`, `operationId` and
+ * `backupKey`, the latter described as the action uses it.
+ */
+export const operationOutputFields = (
+  z: Zod,
+  backupKeyDescription: string,
+) => ({
+  dryRun: dryRunOutput(z),
+  plan: planOutput(z),
+  operationId: operationIdOutput(z),
+  backupKey: z.string().describe(backupKeyDescription),
+});
+
 /** `target` output: where the restore went. */
 export const targetOutput = (z: Zod) =>
   z

@@ -8,16 +8,19 @@ import {
   approvalIdField,
   backupKeyField,
   confirmationField,
-  dryRunOutput,
   entityRefField,
-  operationIdOutput,
-  planOutput,
+  operationOutputFields,
   reasonField,
   restoreTargetField,
   targetOutput,
   verificationOutput,
 } from './recoverySchemas';
-import { logVerification, runRecoveryOperation } from './runRecoveryOperation';
+import {
+  outputOperation,
+  outputPlan,
+  outputVerification,
+  runRecoveryOperation,
+} from './runRecoveryOperation';
 
 /** The input's target with its defaults applied; undefined lets the backend name a new database. */
 export function resolveRestoreTarget(input: {
@@ -78,12 +81,10 @@ export function createRestoreRunAction(options: PgBackupActionOptions) {
         }),
       output: z =>
         z.object({
-          dryRun: dryRunOutput(z),
-          plan: planOutput(z),
-          operationId: operationIdOutput(z),
-          backupKey: z
-            .string()
-            .describe('The backup restored (or that would be).'),
+          ...operationOutputFields(
+            z,
+            'The backup restored (or that would be).',
+          ),
           target: targetOutput(z),
           verification: verificationOutput(z),
         }),
@@ -99,20 +100,14 @@ export function createRestoreRunAction(options: PgBackupActionOptions) {
         reason: given(ctx.input.reason),
       });
       if (outcome.dryRun) {
-        ctx.output('dryRun', true);
-        ctx.output('plan', outcome.plan);
-        ctx.output('backupKey', outcome.plan.backupKey);
+        outputPlan(ctx, outcome.plan);
         if (outcome.plan.target) ctx.output('target', outcome.plan.target);
         return;
       }
       const { operation } = outcome;
-      ctx.output('operationId', operation.id);
-      ctx.output('backupKey', operation.backupKey);
+      outputOperation(ctx, operation);
       if (operation.target) ctx.output('target', operation.target);
-      if (operation.verification) {
-        logVerification(ctx, operation.verification);
-        ctx.output('verification', operation.verification);
-      }
+      outputVerification(ctx, operation);
     },
   });
 }

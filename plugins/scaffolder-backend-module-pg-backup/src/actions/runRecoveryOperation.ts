@@ -110,6 +110,39 @@ export async function runRecoveryOperation(
   return { dryRun: false, operation };
 }
 
+/** A step context that can write the outputs `T` names, typed as the scaffolder types `ctx.output`. */
+type OutputsOf<T> = { output(name: keyof T, value: T[keyof T]): void };
+
+/** Writes a dry run's outputs: `dryRun`, the `plan` and the `backupKey` it would use. */
+export function outputPlan(
+  ctx: OutputsOf<{ dryRun: boolean; plan: OperationPlan; backupKey: string }>,
+  plan: OperationPlan,
+): void {
+  ctx.output('dryRun', true);
+  ctx.output('plan', plan);
+  ctx.output('backupKey', plan.backupKey);
+}
+
+/** Writes a finished operation's `operationId` and the `backupKey` it used. */
+export function outputOperation(
+  ctx: OutputsOf<{ operationId: string; backupKey: string }>,
+  operation: RecoveryOperation,
+): void {
+  ctx.output('operationId', operation.id);
+  ctx.output('backupKey', operation.backupKey);
+}
+
+/** Logs and writes the operation's `verification` report, when it has one. */
+export function outputVerification(
+  ctx: PgBackupStepContext & OutputsOf<{ verification: VerificationReport }>,
+  operation: RecoveryOperation,
+): void {
+  if (operation.verification) {
+    logVerification(ctx, operation.verification);
+    ctx.output('verification', operation.verification);
+  }
+}
+
 /** Prints a verification report, one line per check. */
 export function logVerification(
   ctx: PgBackupStepContext,

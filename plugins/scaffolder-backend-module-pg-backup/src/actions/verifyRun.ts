@@ -4,14 +4,17 @@ import { PgBackupActionOptions, given } from './PgBackupActionOptions';
 import { examples } from './verifyRun.examples';
 import {
   backupKeyField,
-  dryRunOutput,
   entityRefField,
-  operationIdOutput,
-  planOutput,
+  operationOutputFields,
   reasonField,
   verificationOutput,
 } from './recoverySchemas';
-import { logVerification, runRecoveryOperation } from './runRecoveryOperation';
+import {
+  logVerification,
+  outputOperation,
+  outputPlan,
+  runRecoveryOperation,
+} from './runRecoveryOperation';
 
 /** `pg-backup:verify:run`: restores a backup into a scratch database and checks it against its manifest. */
 export function createVerifyRunAction(options: PgBackupActionOptions) {
@@ -30,12 +33,10 @@ export function createVerifyRunAction(options: PgBackupActionOptions) {
         }),
       output: z =>
         z.object({
-          dryRun: dryRunOutput(z),
-          plan: planOutput(z),
-          operationId: operationIdOutput(z),
-          backupKey: z
-            .string()
-            .describe('The backup verified (or that would be).'),
+          ...operationOutputFields(
+            z,
+            'The backup verified (or that would be).',
+          ),
           passed: z
             .boolean()
             .optional()
@@ -51,9 +52,7 @@ export function createVerifyRunAction(options: PgBackupActionOptions) {
         reason: given(ctx.input.reason),
       });
       if (outcome.dryRun) {
-        ctx.output('dryRun', true);
-        ctx.output('plan', outcome.plan);
-        ctx.output('backupKey', outcome.plan.backupKey);
+        outputPlan(ctx, outcome.plan);
         return;
       }
       const { operation } = outcome;
@@ -64,8 +63,7 @@ export function createVerifyRunAction(options: PgBackupActionOptions) {
         );
       }
       logVerification(ctx, report);
-      ctx.output('operationId', operation.id);
-      ctx.output('backupKey', operation.backupKey);
+      outputOperation(ctx, operation);
       ctx.output('passed', report.passed);
       ctx.output('report', report);
       if (!report.passed) {
