@@ -60,6 +60,14 @@ export interface Config {
       postgresPodSelector?: string;
       /** How long scaled-down Deployments may take to stop their pods (default 5 minutes). */
       scaleDownTimeout?: HumanDuration | string;
+      /**
+       * Backend services (principal subjects) that may start an operation an approval covers, on
+       * behalf of the approval's requester, and follow operations (read them and their Jobs'
+       * logs). Default `['plugin:scaffolder']`: the scaffolder module starts a live restore or an
+       * emergency recovery after an approval wait that outlasts the initiator's token. Any other
+       * service is refused.
+       */
+      trustedServices?: string[];
     };
   };
 }

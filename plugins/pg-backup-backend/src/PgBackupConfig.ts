@@ -49,6 +49,11 @@ export interface RecoverySettings {
   postgresPodSelector: string;
   /** How long scaled-down Deployments may take to stop their pods. */
   scaleDownTimeoutMs: number;
+  /**
+   * Service subjects (e.g. `plugin:scaffolder`) that may start an approved operation for the
+   * approval's requester and follow operations; no other service may.
+   */
+  trustedServices: string[];
 }
 
 function duration(config: Config, key: string, fallbackMs: number): number {
@@ -135,11 +140,20 @@ function readRecovery(config: Config | undefined): RecoverySettings {
     throw new Error(
       `pgBackup.recovery.postgresPodSelector "${selector}" is not a label selector such as app.kubernetes.io/name=postgresql`,
     );
+  const trustedServices = config?.getOptionalStringArray(
+    'recovery.trustedServices',
+  ) ?? ['plugin:scaffolder'];
+  for (const subject of trustedServices)
+    if (!/^[a-z][a-z0-9-]*:\S+$/.test(subject))
+      throw new Error(
+        `pgBackup.recovery.trustedServices: "${subject}" is not a service subject such as plugin:scaffolder`,
+      );
   return {
     jobTtlSeconds: Math.round(ms('jobTtl', 86_400_000) / 1000),
     pollIntervalMs: ms('pollInterval', 500),
     leaseTimeoutMs: ms('leaseTimeout', 60_000),
     postgresPodSelector: selector,
     scaleDownTimeoutMs: ms('scaleDownTimeout', 300_000),
+    trustedServices,
   };
 }

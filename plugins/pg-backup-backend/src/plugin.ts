@@ -182,7 +182,12 @@ export const pgBackupPlugin = createBackendPlugin({
             records,
             snapshots,
             ensureSnapshots: () => refresher.ensureSnapshots(),
-            recovery: { engine, approvals, records },
+            recovery: {
+              engine,
+              approvals,
+              records,
+              trustedServices: settings.recovery.trustedServices,
+            },
           }),
         );
       },

@@ -81,7 +81,9 @@ export interface JobLogText {
  * The pg-backup backend's HTTP API as one principal's client. With the task initiator's
  * credentials (the rule), every request carries a token issued on behalf of that user, so the
  * backend checks the user's permissions, not the scaffolder's. With the module's own service
- * credentials (only the approval wait's polls), the token is the scaffolder's.
+ * credentials (the approval wait's polls, the start of an approved operation, which the backend
+ * attributes to the approval's requester, and following operations), the token is the
+ * scaffolder's.
  */
 export class PgBackupClient {
   private readonly discovery: DiscoveryService;

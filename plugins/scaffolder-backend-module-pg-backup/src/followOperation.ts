@@ -59,7 +59,10 @@ export function describeFailure(
 
 /** What {@link followOperation} needs. */
 export interface FollowOperationOptions {
+  /** Reads the operation and its Jobs' logs (the module's own credentials: a restore outlasts a user's token). */
   api: PgBackupClient;
+  /** Cancels the operation when the task is cancelled (the initiator's; default `api`). */
+  cancelApi?: PgBackupClient;
   /** The database, for the Job logs. */
   entity: CompoundEntityRef;
   operationId: string;
@@ -127,7 +130,7 @@ export async function followOperation(
         `The task was cancelled: cancelling operation ${operationId}; the backend still scales the Deployments back and cleans up`,
       );
       try {
-        await api.cancelOperation(operationId);
+        await (options.cancelApi ?? api).cancelOperation(operationId);
       } catch (error) {
         logger.error(
           `Cancelling operation ${operationId} failed: ${

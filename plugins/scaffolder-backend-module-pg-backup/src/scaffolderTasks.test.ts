@@ -130,10 +130,16 @@ describe('pg-backup templates through the scaffolder', () => {
       approvalId: approval.id,
       confirmation: 'qawave',
     });
-    // The request and the start act for Alice; the wait reads as Alice once, then polls with
-    // the scaffolder's own credentials (a wait may outlast her token).
+    // The request acts for Alice; the wait reads as Alice once, then polls with the
+    // scaffolder's own credentials (a wait may outlast her token), which also start the approved
+    // restore for her (the approval's requester) and follow it.
     expect(approvalRequest.onBehalfOf).toBe(ALICE);
-    expect(start.onBehalfOf).toBe(ALICE);
+    expect(start.service).toBe('plugin:scaffolder');
+    expect(
+      [...contract.operations.values()].find(
+        o => o.operation.approvalId === approval.id,
+      )?.operation.requestedBy,
+    ).toBe(ALICE);
     expect(
       contract
         .requestsTo('GET', new RegExp(`^/approvals/${approval.id}$`))

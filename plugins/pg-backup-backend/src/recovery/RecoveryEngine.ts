@@ -108,21 +108,75 @@ export class RecoveryEngine {
   }
 
   /**
+   * Starts an operation for a trusted backend service (the scaffolder, after an approval wait
+   * that outlasted the initiator's token). Only an operation that needs an approval and names
+   * one that covers it (the same checks as {@link start}: approved, unexpired, unused, this
+   * database, kind, backup and target) starts; it is attributed to the approval's requester,
+   * whose permission was checked when they requested it. Dry runs and anything else: 403.
+   */
+  async startApproved(
+    request: StartOperationRequest,
+    db: BackupTarget,
+    service: string,
+  ): Promise<{ result: StartResult; requestedBy: string }> {
+    if (request.dryRun)
+      throw new NotAllowedError(
+        `service ${service} cannot plan dry runs; a person plans them`,
+      );
+    if (!request.approvalId)
+      throw new NotAllowedError(
+        `service ${service} may only start an operation an approval covers; pass the approved request's approvalId`,
+      );
+    const approval = await this.deps.approvals.get(request.approvalId);
+    if (!approval || approval.entityRef !== db.entityRef)
+      throw new NotAllowedError(
+        `approval ${request.approvalId} does not exist for ${db.entityRef}; service ${service} may only start an operation an approval covers`,
+      );
+    const result = await this.start(request, db, approval.requestedBy, {
+      approvedOnly: true,
+    });
+    return { result, requestedBy: approval.requestedBy };
+  }
+
+  /**
    * Plans (dry run) or starts an operation. Refusals are thrown: 400 for bad input or an
    * incomplete backup, 403 for a missing or unusable approval, 409 while another operation of
-   * the database runs. A repeated idempotency key returns the first operation.
+   * the database runs. A repeated idempotency key returns the first operation. With
+   * `approvedOnly` (a service's start), only an operation a valid approval covers starts, and a
+   * repeated key returns only an operation started with the same approval.
    */
   async start(
     request: StartOperationRequest,
     db: BackupTarget,
     requestedBy: string,
+    options: { approvedOnly?: boolean } = {},
   ): Promise<StartResult> {
+    const replayed = (existing: StartResult | undefined) => {
+      if (
+        existing?.kind === 'operation' &&
+        options.approvedOnly &&
+        existing.operation.approvalId !== request.approvalId
+      )
+        throw new NotAllowedError(
+          `idempotency key ${request.idempotencyKey} started operation ${existing.operation.id}, which approval ${request.approvalId} does not cover`,
+        );
+      return existing;
+    };
     if (request.idempotencyKey && !request.dryRun) {
-      const existing = await this.startedBefore(db, request.idempotencyKey);
+      const existing = replayed(
+        await this.startedBefore(db, request.idempotencyKey),
+      );
       if (existing) return existing;
     }
     const planned = await this.deps.planner.plan(request, db, requestedBy);
     if (request.dryRun) return { kind: 'plan', plan: planned.plan };
+    if (options.approvedOnly && planned.plan.approval !== 'valid')
+      throw (
+        planned.problems.find(p => p instanceof NotAllowedError) ??
+        new NotAllowedError(
+          `this ${request.kind} of ${db.entityRef} needs no approval, so approval ${request.approvalId} does not cover it; a backend service may only start an operation an approval covers`,
+        )
+      );
     if (planned.problems.length > 0) throw planned.problems[0];
     const op = planned.operation;
     try {
@@ -145,7 +199,9 @@ export class RecoveryEngine {
         );
       if (!(error instanceof OperationConflict)) throw error;
       if (request.idempotencyKey) {
-        const existing = await this.startedBefore(db, request.idempotencyKey);
+        const existing = replayed(
+          await this.startedBefore(db, request.idempotencyKey),
+        );
         if (existing) return existing;
       }
       const holder = await this.deps.operations.lockHolder(db.entityRef);

@@ -786,10 +786,7 @@ describe('recovery operations against the sandbox cluster, S3 and PostgreSQL', (
         { decision: 'approve', comment: 'a service may not decide' },
       ],
       ['post', `${SHOP}/approvals`, { kind: 'restore', reason: 'x' }],
-      ['post', `${SHOP}/operations`, { kind: 'verify' }],
-      ['post', `${SHOP}/operations`, { kind: 'drill', dryRun: true }],
       ['get', `${SHOP}/operations`],
-      ['get', `/api/pg-backup/operations/${operationId}`],
       ['post', `/api/pg-backup/operations/${operationId}/cancel`],
       ['get', `${SHOP}/drills`],
     ];
@@ -809,6 +806,37 @@ describe('recovery operations against the sandbox cluster, S3 and PostgreSQL', (
         );
       }
     }
+    // Starting needs an approval that covers the operation, and only a trusted service may.
+    const refusedStarts: Array<[string, object, RegExp]> = [
+      [
+        scaffolder,
+        { kind: 'verify' },
+        /only start an operation an approval covers/,
+      ],
+      [scaffolder, { kind: 'drill', dryRun: true }, /cannot plan dry runs/],
+      [
+        mockCredentials.service.header(),
+        { kind: 'verify' },
+        /service external:test-service may not start operations/,
+      ],
+    ];
+    for (const [token, body, message] of refusedStarts) {
+      const res = await request(server)
+        .post(`${SHOP}/operations`)
+        .set('Authorization', token)
+        .send(body);
+      expect(res.status).toBe(403);
+      expect(res.body.error.message).toMatch(message);
+    }
+    // Reading an operation is for trusted services only.
+    const untrustedRead = await request(server)
+      .get(`/api/pg-backup/operations/${operationId}`)
+      .set('Authorization', mockCredentials.service.header());
+    expect(untrustedRead.status).toBe(403);
+    expect(untrustedRead.body.error.message).toMatch(
+      /may not read operations; only a person, or a service listed in pgBackup.recovery.trustedServices \(plugin:scaffolder\)/,
+    );
+
     const after = await request(server)
       .get(`/api/pg-backup/approvals/${id}`)
       .set('Authorization', as(USERS.other));
@@ -819,5 +847,169 @@ describe('recovery operations against the sandbox cluster, S3 and PostgreSQL', (
       .set('Authorization', as(USERS.owner));
     expect(historyAfter.body.items).toHaveLength(history.body.items.length);
     expect(await world.operationJobs()).toHaveLength(jobsBefore);
+  });
+  it("lets the scaffolder start a live restore with another person's approval, for its requester, and follow it", async () => {
+    const serviceToken = (subject: string) =>
+      mockCredentials.service.header({
+        onBehalfOf: mockCredentials.service(subject),
+        targetPluginId: 'pg-backup',
+      });
+    const scaffolder = serviceToken('plugin:scaffolder');
+    const catalog = serviceToken('plugin:catalog');
+    const startAs = (token: string, body: object) =>
+      request(server)
+        .post(`${SHOP}/operations`)
+        .set('Authorization', token)
+        .send(body);
+    const liveTarget = { kind: 'live', database: world.database };
+    const body = {
+      kind: 'restore',
+      target: liveTarget,
+      confirmation: world.database,
+      reason: 'the task waited for the approval',
+    };
+    const operationCount = async () =>
+      (
+        await request(server)
+          .get(`${SHOP}/operations?limit=100`)
+          .set('Authorization', as(USERS.owner))
+      ).body.items.length;
+    const countBefore = await operationCount();
+    const jobsBefore = (await world.operationJobs()).length;
+
+    const requestLive = async () => {
+      const res = await request(server)
+        .post(`${SHOP}/approvals`)
+        .set('Authorization', as(USERS.owner))
+        .send({ kind: 'restore', target: liveTarget, reason: 'bad migration' });
+      expect(res.status).toBe(201);
+      return res.body as ApprovalRequest;
+    };
+    const pending = await requestLive();
+    const rejected = await requestLive();
+    const rejecting = await request(server)
+      .post(`/api/pg-backup/approvals/${rejected.id}/decision`)
+      .set('Authorization', as(USERS.other))
+      .send({ decision: 'reject', comment: 'not now' });
+    expect(rejecting.status).toBe(200);
+    // Approves a restore into a new database, which needs no approval.
+    const narrow = await approved({ kind: 'restore', reason: 'old data' });
+    const valid = await approved({
+      kind: 'restore',
+      target: liveTarget,
+      reason: 'bad migration',
+    });
+
+    const refusals: Array<[string, string, object, RegExp]> = [
+      [
+        'no approval',
+        scaffolder,
+        body,
+        /service plugin:scaffolder may only start an operation an approval covers/,
+      ],
+      [
+        'pending',
+        scaffolder,
+        { ...body, approvalId: pending.id },
+        /is still pending/,
+      ],
+      [
+        'rejected',
+        scaffolder,
+        { ...body, approvalId: rejected.id },
+        /was rejected by user:default\/bob: not now/,
+      ],
+      [
+        'needs no approval',
+        scaffolder,
+        { kind: 'restore', approvalId: narrow.id },
+        /needs no approval/,
+      ],
+      [
+        'dry run',
+        scaffolder,
+        { ...body, approvalId: valid.id, dryRun: true },
+        /cannot plan dry runs/,
+      ],
+      [
+        'untrusted service',
+        catalog,
+        { ...body, approvalId: valid.id },
+        /service plugin:catalog may not start operations/,
+      ],
+    ];
+    for (const [what, token, refused, message] of refusals) {
+      const res = await startAs(token, refused);
+      expect({ what, status: res.status }).toEqual({ what, status: 403 });
+      expect(res.body.error.message).toMatch(message);
+    }
+    expect(await operationCount()).toBe(countBefore);
+    expect(await world.operationJobs()).toHaveLength(jobsBefore);
+
+    const started = await startAs(scaffolder, {
+      ...body,
+      approvalId: valid.id,
+      idempotencyKey: 'task-7:restore',
+    });
+    expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({
+      kind: 'restore',
+      approvalId: valid.id,
+      requestedBy: USERS.owner,
+      target: liveTarget,
+    });
+    const event = auditor.events.find(
+      e =>
+        e.eventId === 'recovery-operation' &&
+        e.outcomeMeta?.operationId === started.body.id,
+    );
+    expect(event).toMatchObject({
+      outcome: 'success',
+      outcomeMeta: {
+        startedByService: 'plugin:scaffolder',
+        requestedBy: USERS.owner,
+        startedFor: `started by service plugin:scaffolder for ${USERS.owner}, with approval ${valid.id}`,
+      },
+    });
+    // A retried task gets the same operation; its approval is used now.
+    const replayed = await startAs(scaffolder, {
+      ...body,
+      approvalId: valid.id,
+      idempotencyKey: 'task-7:restore',
+    });
+    expect(replayed.status).toBe(200);
+    expect(replayed.body.id).toBe(started.body.id);
+
+    // The service follows it: the operation and its Jobs' logs, read-only.
+    const read = await request(server)
+      .get(`/api/pg-backup/operations/${started.body.id}`)
+      .set('Authorization', scaffolder);
+    expect(read.status).toBe(200);
+    expect(read.body.requestedBy).toBe(USERS.owner);
+    const byCatalog = await request(server)
+      .get(`/api/pg-backup/operations/${started.body.id}`)
+      .set('Authorization', catalog);
+    expect(byCatalog.status).toBe(403);
+    const op = await finished(started.body.id);
+    expect(op.state).toBe('succeeded');
+    const restoreJob = (await world.operationJobs(op.id)).find(
+      j => j.metadata?.labels?.['app.kubernetes.io/component'] === 'restore',
+    )!;
+    const log = await request(server)
+      .get(`${SHOP}/jobs/${restoreJob.metadata!.name}/logs?tailLines=50`)
+      .set('Authorization', scaffolder);
+    expect(log.status).toBe(200);
+    const cancel = await request(server)
+      .post(`/api/pg-backup/operations/${op.id}/cancel`)
+      .set('Authorization', scaffolder);
+    expect(cancel.status).toBe(403);
+
+    const reused = await startAs(scaffolder, {
+      ...body,
+      approvalId: valid.id,
+    });
+    expect(reused.status).toBe(403);
+    expect(reused.body.error.message).toMatch(/already used by operation/);
+    expect(await operationCount()).toBe(countBefore + 1);
   });
 });

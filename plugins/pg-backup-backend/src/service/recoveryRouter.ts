@@ -1,6 +1,9 @@
-import { AuditorService } from '@backstage/backend-plugin-api';
+import {
+  AuditorService,
+  BackstageCredentials,
+} from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import { NotFoundError } from '@backstage/errors';
+import { NotAllowedError, NotFoundError } from '@backstage/errors';
 import { JsonObject } from '@backstage/types';
 import {
   ApprovalRequestBody,
@@ -36,6 +39,11 @@ export interface RecoveryRouterOptions {
   engine: RecoveryEngine;
   approvals: ApprovalService;
   records: RecoveryRecordStore;
+  /**
+   * Service subjects (`pgBackup.recovery.trustedServices`, default `plugin:scaffolder`) that may
+   * start an operation an approval covers, for the approval's requester, and read operations.
+   */
+  trustedServices: string[];
 }
 
 const KINDS = ['restore', 'verify', 'emergency', 'drill'] as const;
@@ -129,7 +137,9 @@ const PEOPLE: PrincipalType[] = ['user'];
 /**
  * `GET /approvals/:id` also answers backend services: the scaffolder module polls a pending
  * approval with its own credentials, because a wait outlasts the initiator's token (1 h; an
- * approval lasts up to 4 h). Users still need the read permission on the database.
+ * approval lasts up to 4 h). Users still need the read permission on the database. Trusted
+ * services (`pgBackup.recovery.trustedServices`) may also start an operation an approval covers
+ * (for the approval's requester) and read operations; other services are refused there.
  */
 const PEOPLE_AND_SERVICES: PrincipalType[] = ['user', 'service'];
 
@@ -142,14 +152,35 @@ function checkedId(id: string, what: string): string {
 /**
  * The recovery routes (see `src/schema/openapi.yaml` and
  * `@internal/plugin-pg-backup-common/src/api/recovery.ts`): operations, approvals and drills.
- * Every route checks a permission on the database's entity and acts for a person; only
- * `GET /approvals/:id` also answers backend services. Starts, refusals, cancellations,
- * approval requests and decisions are audited.
+ * Every route checks a permission on the database's entity and acts for a person; backend
+ * services may only read one approval (`GET /approvals/:id`), and trusted services
+ * (`pgBackup.recovery.trustedServices`) may also start an operation an approval covers, for the
+ * approval's requester, and read operations (`GET /operations/:id`). Starts, refusals,
+ * cancellations, approval requests and decisions are audited.
  */
 export function createRecoveryRouter(
   options: RecoveryRouterOptions,
 ): express.Router {
-  const { authorizer, auditor, engine, approvals } = options;
+  const { authorizer, auditor, engine, approvals, trustedServices } = options;
+
+  /**
+   * The subject of a trusted service, undefined for a person; 403 for any other service.
+   */
+  const trustedService = (
+    credentials: BackstageCredentials,
+    what: string,
+  ): string | undefined => {
+    const principal = credentials.principal as { type?: string };
+    if (principal.type !== 'service') return undefined;
+    const subject = requesterOf(credentials);
+    if (!trustedServices.includes(subject))
+      throw new NotAllowedError(
+        `service ${subject} may not ${what}; only a person, or a service listed in pgBackup.recovery.trustedServices (${
+          trustedServices.join(', ') || 'none'
+        }), may`,
+      );
+    return subject;
+  };
   // Mounted by router.ts, whose JSON body parser (16 kB) has already read the body.
   const router = Router();
 
@@ -199,17 +230,37 @@ export function createRecoveryRouter(
           dryRun: (req.body as { dryRun?: unknown })?.dryRun === true,
         },
         async () => {
+          const caller = await authorizer.credentials(req, PEOPLE_AND_SERVICES);
+          const service = trustedService(caller, 'start operations');
           const body = parse(startSchema, req.body, 'body');
           const { target, credentials } = await authorizer.entity(
             req,
             permissionFor(body.kind),
-            PEOPLE,
+            PEOPLE_AND_SERVICES,
           );
-          const started = await engine.start(
-            body as StartOperationRequest,
-            target,
-            requesterOf(credentials),
-          );
+          // A trusted service starts only what an approval covers, for its requester (whose
+          // permission was checked when they requested it); the engine checks the approval.
+          const { result: started, requestedBy } = service
+            ? await engine.startApproved(
+                body as StartOperationRequest,
+                target,
+                service,
+              )
+            : {
+                result: await engine.start(
+                  body as StartOperationRequest,
+                  target,
+                  requesterOf(credentials),
+                ),
+                requestedBy: requesterOf(credentials),
+              };
+          const startedBy = service
+            ? {
+                startedByService: service,
+                requestedBy,
+                startedFor: `started by service ${service} for ${requestedBy}, with approval ${body.approvalId}`,
+              }
+            : {};
           return {
             result: started,
             meta:
@@ -225,6 +276,7 @@ export function createRecoveryRouter(
                     backupKey: started.operation.backupKey,
                     target: describeTarget(started.operation.target),
                     approvalId: started.operation.approvalId,
+                    ...startedBy,
                   },
           };
         },
@@ -248,7 +300,8 @@ export function createRecoveryRouter(
   );
 
   router.get('/operations/:id', async (req, res) => {
-    const credentials = await authorizer.credentials(req, PEOPLE);
+    const credentials = await authorizer.credentials(req, PEOPLE_AND_SERVICES);
+    trustedService(credentials, 'read operations');
     const op = await engine.get(checkedId(req.params.id, 'operation'));
     await authorizer.authorizeOn(
       credentials,

@@ -215,6 +215,12 @@ export class PgBackupContractServer {
    * backend does once the initiator's token expired; undefined accepts them all.
    */
   userTokensLeft: number | undefined;
+  /**
+   * Services that may start an operation an approval covers and follow operations, as
+   * `pgBackup.recovery.trustedServices` (default plugin:scaffolder); any service may read one
+   * approval, and services get 403 everywhere else.
+   */
+  trustedServices: string[] = ['plugin:scaffolder'];
 
   private sequence = 0;
   private server?: http.Server;
@@ -371,6 +377,7 @@ export class PgBackupContractServer {
     url: URL,
   ): { status: number; body: unknown; headers?: Record<string, string> } {
     const { method, path } = request;
+    if (request.service) this.checkService(request.service, method, path);
     /** The decoded groups of `pattern` when the request matches it. */
     const on = (verb: string, pattern: RegExp): string[] | undefined => {
       const match = method === verb ? pattern.exec(path) : null;
@@ -452,6 +459,52 @@ export class PgBackupContractServer {
     throw new HttpProblem(404, 'NotFoundError', `No route ${method} ${path}`);
   }
 
+  /** The routes a service may call, as the backend allows them. */
+  private checkService(service: string, method: string, path: string) {
+    if (method === 'GET' && /^\/approvals\/[^/]+$/.test(path)) return;
+    const followsOrStarts =
+      (method === 'GET' && /^\/operations\/[^/]+$/.test(path)) ||
+      (method === 'GET' && /^\/entities\/.+\/jobs\/[^/]+\/logs$/.test(path)) ||
+      (method === 'POST' &&
+        /^\/entities\/[^/]+\/[^/]+\/[^/]+\/operations$/.test(path));
+    if (!followsOrStarts) {
+      throw new HttpProblem(
+        403,
+        'NotAllowedError',
+        "This endpoint does not allow 'service' credentials",
+      );
+    }
+    if (!this.trustedServices.includes(service)) {
+      throw new HttpProblem(
+        403,
+        'NotAllowedError',
+        `service ${service} may not start or read operations; only a person, or a service listed in pgBackup.recovery.trustedServices, may`,
+      );
+    }
+  }
+
+  /**
+   * A service's start: only of an operation an approval covers, for the approval's requester.
+   * Returns who the operation is for.
+   */
+  private approvedStart(body: StartOperationRequest, service: string): string {
+    const refuse = (why: string) =>
+      new HttpProblem(403, 'NotAllowedError', why);
+    if (body.dryRun) throw refuse(`service ${service} cannot plan dry runs`);
+    if (!body.approvalId)
+      throw refuse(
+        `service ${service} may only start an operation an approval covers`,
+      );
+    if (this.planApproval(body) === 'not-needed')
+      throw refuse(
+        `this ${body.kind} needs no approval, so approval ${body.approvalId} does not cover it`,
+      );
+    const approval = this.approvals.get(body.approvalId);
+    if (!approval || approval.state !== 'approved')
+      throw refuse(`approval ${body.approvalId} is not approved`);
+    return approval.requestedBy;
+  }
+
   private newId(prefix: string): string {
     this.sequence += 1;
     return `${prefix}-${this.sequence}`;
@@ -529,6 +582,9 @@ export class PgBackupContractServer {
 
   private startOperation(ref: string, request: RecordedRequest) {
     const body = request.body as StartOperationRequest;
+    const requestedBy = request.service
+      ? this.approvedStart(body, request.service)
+      : request.onBehalfOf ?? 'unknown';
     const problems = this.problems(ref, body);
     const backupKey =
       body.backupKey ?? (this.backups.get(ref) ?? [])[0]?.key ?? 'none';
@@ -550,7 +606,11 @@ export class PgBackupContractServer {
       const earlier = [...this.operations.values()].find(
         o => o.idempotencyKey === body.idempotencyKey,
       );
-      if (earlier) return { status: 202, body: earlier.operation };
+      if (
+        earlier &&
+        (!request.service || earlier.operation.approvalId === body.approvalId)
+      )
+        return { status: 202, body: earlier.operation };
     }
     if (problems.length > 0) throw badRequest(problems.join('; '));
     const running = [...this.operations.values()].find(
@@ -571,7 +631,7 @@ export class PgBackupContractServer {
       entityRef: ref,
       kind: body.kind,
       state: 'pending',
-      requestedBy: request.onBehalfOf ?? 'unknown',
+      requestedBy,
       backupKey,
       target:
         body.kind === 'restore'

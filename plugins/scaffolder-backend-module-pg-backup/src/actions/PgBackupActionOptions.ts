@@ -44,9 +44,12 @@ export async function clientForInitiator(
 }
 
 /**
- * A client acting with the module's own service credentials. Only for reads that must outlast
- * the initiator's token (an approval wait, up to the approval's expiry of 4 h); the backend
- * answers services on `GET /approvals/:id` alone.
+ * A client acting with the module's own service credentials, for what must outlast the
+ * initiator's token (1 h): an approval wait (up to the approval's expiry of 4 h), starting an
+ * operation an approval covers after that wait (the backend attributes it to the approval's
+ * requester), and following operations. The backend answers services on `GET /approvals/:id`,
+ * and trusted services (`pgBackup.recovery.trustedServices`) on those starts, `GET
+ * /operations/:id` and the Jobs' logs, nothing else.
  */
 export async function clientForModule(
   options: PgBackupActionOptions,

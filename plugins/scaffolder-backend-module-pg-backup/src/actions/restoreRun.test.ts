@@ -31,10 +31,20 @@ describe('pg-backup:restore:run', () => {
       reason: 'Inspect yesterday’s orders',
       idempotencyKey: 'task-1:step-1',
     });
-    // Every request carries a token issued for pg-backup on behalf of the initiator.
+    // Without an approval the start acts for the initiator, so the backend checks their
+    // permission; the operation and its Job logs are followed with the module's own token.
+    expect(start.onBehalfOf).toBe('user:default/carol');
     expect(
-      new Set(server.requests.map(r => `${r.onBehalfOf}→${r.targetPluginId}`)),
-    ).toEqual(new Set(['user:default/carol→pg-backup']));
+      new Set(
+        server.requests
+          .filter(r => r !== start)
+          .map(r => `${r.service}→${r.targetPluginId}`),
+      ),
+    ).toEqual(new Set(['plugin:scaffolder→pg-backup']));
+    expect(
+      server.operations.get(run.outputs.operationId as string)?.operation
+        .requestedBy,
+    ).toBe('user:default/carol');
 
     const operationId = run.outputs.operationId as string;
     expect(server.operations.get(operationId)?.operation.state).toBe(
@@ -152,6 +162,99 @@ describe('pg-backup:restore:run', () => {
     expect(server.approvals.get('approval-9')?.usedByOperation).toBe(
       run.outputs.operationId,
     );
+  });
+
+  it("restores over the live database after the initiator's token expired: started and followed with the module's token, for the approval's requester", async () => {
+    server.addApproval({
+      id: 'approval-7',
+      state: 'approved',
+      kind: 'restore',
+      target: { kind: 'live', database: 'qawave' },
+      requestedBy: 'user:default/alice',
+      decidedBy: 'user:default/bob',
+    });
+    // The approval wait took longer than the initiator's token lives: every user token is refused.
+    server.userTokensLeft = 0;
+    const action = createRestoreRunAction(actionTestOptions(server));
+    const run = createMockActionContext({
+      input: {
+        entityRef: QAWAVE,
+        target: { kind: 'live' as const },
+        confirmation: 'qawave',
+        approvalId: 'approval-7',
+        reason: 'Faulty migration',
+      },
+      user: 'user:default/alice',
+    });
+    await action.handler(run.ctx);
+
+    const operationId = run.outputs.operationId as string;
+    const served = server.operations.get(operationId)!.operation;
+    expect(served).toMatchObject({
+      state: 'succeeded',
+      approvalId: 'approval-7',
+      requestedBy: 'user:default/alice',
+    });
+    expect(server.approvals.get('approval-7')?.usedByOperation).toBe(
+      operationId,
+    );
+    // No request went out on the initiator's behalf: the start, the polls and the Job logs all
+    // carry the scaffolder's own token for pg-backup.
+    expect(
+      server.requests.map(r => [
+        `${r.method} ${r.path.replace(/\/jobs\/.*/, '/jobs/…')}`,
+        r.onBehalfOf,
+        r.service,
+        r.targetPluginId,
+      ]),
+    ).toEqual(
+      expect.arrayContaining([
+        [
+          'POST /entities/resource/default/qawave-postgresql/operations',
+          undefined,
+          'plugin:scaffolder',
+          'pg-backup',
+        ],
+        [
+          `GET /operations/${operationId}`,
+          undefined,
+          'plugin:scaffolder',
+          'pg-backup',
+        ],
+        [
+          'GET /entities/resource/default/qawave-postgresql/jobs/…',
+          undefined,
+          'plugin:scaffolder',
+          'pg-backup',
+        ],
+      ]),
+    );
+    expect(server.requests.every(r => r.service === 'plugin:scaffolder')).toBe(
+      true,
+    );
+    expect(run.logs.filter(l => l.level !== 'info')).toEqual([]);
+    expect(run.text()).toContain(
+      'info: Step verify (Verify against the manifest): succeeded',
+    );
+  });
+
+  it('starts a restore into a new database as the initiator even when an approval is passed, since it needs none', async () => {
+    server.addApproval({ id: 'approval-8', state: 'approved' });
+    const action = createRestoreRunAction(actionTestOptions(server));
+    const run = createMockActionContext({
+      input: { entityRef: QAWAVE, approvalId: 'approval-8' },
+      user: 'user:default/carol',
+    });
+    await action.handler(run.ctx);
+    const starts = server.requestsTo('POST', /\/operations$/);
+    expect(starts.map(r => [r.service, r.onBehalfOf])).toEqual([
+      ['plugin:scaffolder', undefined],
+      [undefined, 'user:default/carol'],
+    ]);
+    expect(
+      server.operations.get(run.outputs.operationId as string)?.operation
+        .requestedBy,
+    ).toBe('user:default/carol');
   });
 
   it("fails with the backend's message naming the bad field", async () => {

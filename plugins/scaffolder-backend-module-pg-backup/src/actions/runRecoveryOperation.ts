@@ -10,10 +10,12 @@ import {
   StartOperationRequest,
 } from '@internal/plugin-pg-backup-common';
 import { followOperation } from '../followOperation';
+import { PgBackupRequestError } from '../PgBackupClient';
 import {
   PgBackupActionOptions,
   PgBackupStepContext,
   clientForInitiator,
+  clientForModule,
   followTiming,
   idempotencyKeyOf,
 } from './PgBackupActionOptions';
@@ -59,6 +61,13 @@ function logPlan(ctx: PgBackupStepContext, plan: OperationPlan): void {
  * Starts one recovery operation and follows it to its end, or, on a dry run, asks the backend
  * for the plan. The start happens inside a checkpoint and carries the task's idempotency key,
  * so a retried or resumed task follows the operation it started instead of starting another.
+ *
+ * An operation with an approval (a live restore, an emergency recovery) is started with the
+ * module's own credentials: an approval wait can outlast the initiator's token, and the backend
+ * starts it only when the approval covers it, for the approval's requester. Other operations
+ * start as the initiator, whose permission the backend checks. Every operation is followed
+ * (polls and Job logs) with the module's credentials, so a long restore is not lost when the
+ * initiator's token expires; cancelling with the task still acts as the initiator.
  */
 export async function runRecoveryOperation(
   ctx: PgBackupStepContext,
@@ -67,6 +76,7 @@ export async function runRecoveryOperation(
   request: Omit<StartOperationRequest, 'dryRun' | 'idempotencyKey'>,
 ): Promise<RecoveryOperationOutcome> {
   const api = await clientForInitiator(ctx, options);
+  const moduleApi = await clientForModule(options);
   if (ctx.isDryRun) {
     const plan = await api.startOperation(entity, { ...request, dryRun: true });
     logPlan(ctx, plan);
@@ -77,10 +87,25 @@ export async function runRecoveryOperation(
   const started = await ctx.checkpoint({
     key: `start-${request.kind}-operation`,
     fn: async () => {
-      const operation = await api.startOperation(entity, {
-        ...request,
-        idempotencyKey,
-      });
+      const body = { ...request, idempotencyKey };
+      let operation: RecoveryOperation;
+      if (request.approvalId) {
+        try {
+          operation = await moduleApi.startOperation(entity, body);
+        } catch (error) {
+          // An approval passed for an operation that needs none (a restore into a new
+          // database): the backend lets the initiator start it, not the module.
+          if (
+            !(error instanceof PgBackupRequestError) ||
+            error.statusCode !== 403 ||
+            !/needs no approval/.test(error.backendMessage)
+          )
+            throw error;
+          operation = await api.startOperation(entity, body);
+        }
+      } else {
+        operation = await api.startOperation(entity, body);
+      }
       ctx.logger.info(
         `Started the ${operation.kind} of ${stringifyEntityRef(
           entity,
@@ -95,7 +120,8 @@ export async function runRecoveryOperation(
     `Following operation ${started.operationId}: each step's state and its Job's log appear below`,
   );
   const operation = await followOperation({
-    api,
+    api: moduleApi,
+    cancelApi: api,
     entity,
     operationId: started.operationId,
     logger: ctx.logger,
