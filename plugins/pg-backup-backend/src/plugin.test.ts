@@ -508,4 +508,42 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
     ];
     await expectRefusals(cases);
   });
+  it('acts for people only: services are refused, trusted ones may read job logs', async () => {
+    // Last in the file: its refused trigger is audited, and earlier tests count audit events.
+    const untrusted = mockCredentials.service.header({
+      onBehalfOf: mockCredentials.service('plugin:catalog'),
+      targetPluginId: 'pg-backup',
+    });
+    for (const [method, url] of [
+      ['get', `${QAWAVE}/health`],
+      ['get', `${QAWAVE}/backups`],
+      ['get', `${QAWAVE}/jobs`],
+      ['get', `${QAWAVE}/storage`],
+      ['get', '/api/pg-backup/fleet'],
+      ['post', `${QAWAVE}/backups`],
+      ['get', `${QAWAVE}/jobs/postgresql-backup-29000000/logs`],
+    ] as const) {
+      const res = await request(server)
+        [method](url)
+        .set('Authorization', untrusted);
+      expect({ method, url, status: res.status }).toEqual({
+        method,
+        url,
+        status: 403,
+      });
+    }
+    const scaffolder = mockCredentials.service.header({
+      onBehalfOf: mockCredentials.service('plugin:scaffolder'),
+      targetPluginId: 'pg-backup',
+    });
+    const log = await request(server)
+      .get(`${QAWAVE}/jobs/postgresql-backup-29000000/logs?tailLines=10`)
+      .set('Authorization', scaffolder);
+    expect(log.status).toBe(200);
+    expect(log.text).toContain('backup: uploading');
+    const health = await request(server)
+      .get(`${QAWAVE}/health`)
+      .set('Authorization', scaffolder);
+    expect(health.status).toBe(403);
+  });
 });

@@ -115,8 +115,9 @@ export class RequestAuthorizer {
   async basic(
     req: Request,
     permission: BasicPermission,
+    allow: PrincipalType[] = USERS_AND_SERVICES,
   ): Promise<BackstageCredentials> {
-    const credentials = await this.credentials(req);
+    const credentials = await this.credentials(req, allow);
     const [decision] = await this.permissions.authorize([{ permission }], {
       credentials,
     });

@@ -7,7 +7,11 @@ import {
   CompoundEntityRef,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
-import { InputError, ServiceUnavailableError } from '@backstage/errors';
+import {
+  InputError,
+  NotAllowedError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import {
   BackupEntry,
   BackupPage,
@@ -33,7 +37,11 @@ import { UpstreamError } from '../upstream';
 import { EntityTargets } from './EntityTargets';
 import { pageLimit, parse } from './parseRequest';
 import { RecoveryRouterOptions, createRecoveryRouter } from './recoveryRouter';
-import { RequestAuthorizer, requesterOf } from './RequestAuthorizer';
+import {
+  EntityPermission,
+  RequestAuthorizer,
+  requesterOf,
+} from './RequestAuthorizer';
 
 const DAY_MS = 86_400_000;
 const STATUSES = ['healthy', 'warning', 'critical', 'unknown'] as const;
@@ -103,7 +111,11 @@ export async function createRouter(
   router.use(express.json({ limit: '16kb' }));
 
   const authorizer = new RequestAuthorizer(httpAuth, permissions, targets);
-  const authorized = authorizer.entity.bind(authorizer);
+  // These routes act for people. Backstage's permission client allows every permission to a
+  // service principal, so services are refused here, except trusted ones reading Job logs (the
+  // scaffolder follows the Jobs of the operations it started).
+  const authorized = (req: Request, permission: EntityPermission) =>
+    authorizer.entity(req, permission, ['user']);
 
   const entityRefOf = (req: Request): CompoundEntityRef =>
     EntityTargets.parseRef(
@@ -116,6 +128,7 @@ export async function createRouter(
     const credentials = await authorizer.basic(
       req,
       pgBackupFleetReadPermission,
+      ['user'],
     );
     const query = parse(fleetQuery, req.query);
     const statuses = listOf(query.status);
@@ -284,7 +297,22 @@ export async function createRouter(
     '/entities/:kind/:namespace/:name/jobs/:job/logs',
     async (req, res) => {
       const query = parse(logsQuery, req.query);
-      const { target } = await authorized(req, pgBackupLogsReadPermission);
+      const { target, credentials } = await authorizer.entity(
+        req,
+        pgBackupLogsReadPermission,
+        ['user', 'service'],
+      );
+      const principal = credentials.principal as {
+        type?: string;
+        subject?: string;
+      };
+      if (
+        principal.type === 'service' &&
+        !options.recovery.trustedServices.includes(principal.subject ?? '')
+      )
+        throw new NotAllowedError(
+          `service ${principal.subject} may not read job logs; only a person, or a service listed in pgBackup.recovery.trustedServices, may`,
+        );
       const request = {
         job: req.params.job,
         pod: query.pod,
