@@ -135,7 +135,17 @@ export const pgBackupPlugin = createBackendPlugin({
           kubernetes,
           logger: deps.logger,
           settings: settings.recovery,
-          onRecordsChanged: ref => health.invalidate(ref),
+          onRecordsChanged: ref => {
+            health.invalidate(ref);
+            // The fleet shows the new drill or verification without waiting for the next refresh.
+            refresher
+              .refreshOne(ref)
+              .catch(error =>
+                deps.logger.warn(
+                  `pg-backup: could not refresh the snapshot of ${ref}: ${error}`,
+                ),
+              );
+          },
         });
         // Operations left unfinished by a backend that stopped are ended cleanly (Jobs stopped,
         // Deployments scaled back, lock released) once their lease expired: now, and regularly

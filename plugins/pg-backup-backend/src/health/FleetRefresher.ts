@@ -117,6 +117,25 @@ export class FleetRefresher {
     return this.running;
   }
 
+  /**
+   * Re-evaluates one database's snapshot now (after a drill or verification was recorded), so
+   * the fleet shows it before the next scheduled refresh. Listeners are not called: episodes
+   * and metrics follow the scheduled refreshes. Does nothing for an entity that is gone or no
+   * longer annotated (the next refresh removes it).
+   */
+  async refreshOne(entityRef: string): Promise<void> {
+    const credentials = await this.deps.auth.getOwnServiceCredentials();
+    const entity = await this.deps.catalog.getEntityByRef(entityRef, {
+      credentials,
+    });
+    if (!entity?.metadata.annotations?.[PG_BACKUP_MARKER_ANNOTATION]) return;
+    const now = (this.deps.now ?? (() => new Date()))();
+    const snapshot = await this.snapshotOf(entity, now);
+    await this.deps.store.upsert([snapshot]);
+    if (this.latest.size > 0)
+      this.latest = new Map(this.latest).set(snapshot.entityRef, snapshot);
+  }
+
   private async refreshNow(): Promise<number> {
     const began = Date.now();
     const entities = await this.annotatedEntities();
@@ -166,7 +185,7 @@ export class FleetRefresher {
   private async snapshotOf(
     entity: Entity,
     now: Date,
-    records: RecordsOfAll,
+    records?: RecordsOfAll,
   ): Promise<HealthSnapshot> {
     const entityRef = stringifyEntityRef(entity);
     const spec = (entity.spec ?? {}) as { owner?: string; system?: string };

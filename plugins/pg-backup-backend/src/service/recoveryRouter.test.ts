@@ -348,7 +348,17 @@ describe('recovery operations against the sandbox cluster, S3 and PostgreSQL', (
     );
   });
 
-  it('runs a drill: measured RTO recorded, served by GET drills and in health, scratch database dropped', async () => {
+  it('runs a drill: measured RTO recorded, served by GET drills, in health and in the fleet, scratch database dropped', async () => {
+    // The fleet's snapshots exist before the drill, so the drill must update them itself.
+    const fleetEntry = async () =>
+      (
+        await request(server)
+          .get('/api/pg-backup/fleet')
+          .set('Authorization', as(USERS.owner))
+      ).body.items.find(
+        (i: { entityRef: string }) => i.entityRef === world.entityRef,
+      );
+    expect((await fleetEntry()).lastDrill).toBeUndefined();
     const checklist = [
       { phase: 'pre', item: 'Stakeholders notified', done: true },
       { phase: 'post', item: 'Data integrity confirmed', done: true },
@@ -412,6 +422,13 @@ describe('recovery operations against the sandbox cluster, S3 and PostgreSQL', (
       key: world.keys.good,
       verification: 'passed',
     });
+    // The snapshot is refreshed right after the drill is recorded (in the background).
+    let fleetRto: number | undefined;
+    for (let tries = 0; tries < 50 && fleetRto === undefined; tries++) {
+      fleetRto = (await fleetEntry()).lastDrill?.measuredRtoMs;
+      if (fleetRto === undefined) await new Promise(r => setTimeout(r, 200));
+    }
+    expect(fleetRto).toBe(op.measuredRtoMs);
   });
 
   it("restores over the live database only with another person's approval, after a safety backup", async () => {
