@@ -55,32 +55,11 @@ describe('pg-backup templates end to end: real scaffolder, real pg-backup backen
   let world: RecoveryWorld;
   let portal: Awaited<ReturnType<typeof startScaffolderTestBackend>>;
   const notifications = recordingNotifications();
-  /** When the sandbox saw each Job created and finished (ms, this process's clock), by name. */
-  const jobTimes = new Map<string, { created?: number; finished?: number }>();
-  /** Every replica count each Deployment asked for, in order. */
-  const replicaHistory: Record<string, number[]> = {};
   /** Orchestration overheads measured, printed at the end. */
   const overheads: string[] = [];
 
   beforeAll(async () => {
     world = await RecoveryWorld.start();
-    world.sandbox.store.subscribe(event => {
-      const { kind, metadata, status, spec } = event.object as any;
-      if (kind === 'Job') {
-        const times = jobTimes.get(metadata.name) ?? {};
-        if (event.type === 'ADDED') times.created ??= Date.now();
-        const done = (status?.conditions ?? []).some(
-          (c: any) =>
-            ['Complete', 'Failed'].includes(c.type) && c.status === 'True',
-        );
-        if (done) times.finished ??= Date.now();
-        jobTimes.set(metadata.name, times);
-      }
-      const before = (event.previous as any)?.spec?.replicas;
-      if (kind === 'Deployment' && event.type === 'MODIFIED')
-        if (before !== spec.replicas)
-          (replicaHistory[metadata.name] ??= []).push(spec.replicas);
-    });
     portal = await startScaffolderTestBackend({
       pgBackup: [pgBackupPlugin, notifications.factory],
       policy: testPolicyModule,
@@ -220,7 +199,7 @@ describe('pg-backup templates end to end: real scaffolder, real pg-backup backen
   ) {
     const jobs = (await world.operationJobs(op.id)).map(j => ({
       component: j.metadata?.labels?.['app.kubernetes.io/component'],
-      ...jobTimes.get(j.metadata!.name!),
+      ...world.jobTimes.get(j.metadata!.name!),
     }));
     const restore = jobs.find(j => j.component === 'restore')!;
     const first = Math.min(...jobs.map(j => j.created!));
@@ -547,7 +526,8 @@ describe('pg-backup templates end to end: real scaffolder, real pg-backup backen
   });
 
   it('leaves the Deployments at their original replica counts when an emergency recovery fails mid-restore', async () => {
-    for (const name of Object.keys(DEPLOYMENTS)) replicaHistory[name] = [];
+    for (const name of Object.keys(DEPLOYMENTS))
+      world.replicaHistory[name] = [];
     const before = await world.rowCounts(world.database);
     const task = await startTask(
       'pg-backup-emergency-recovery',
@@ -587,7 +567,7 @@ describe('pg-backup templates end to end: real scaffolder, real pg-backup backen
       ),
     );
     // Scaled to 0 and back, as an independent admin client sees it; the data untouched.
-    expect(replicaHistory).toEqual({ backend: [0, 3], worker: [0, 2] });
+    expect(world.replicaHistory).toEqual({ backend: [0, 3], worker: [0, 2] });
     expect(await world.replicas()).toEqual(DEPLOYMENTS);
     expect(await world.rowCounts(world.database)).toEqual(before);
   });

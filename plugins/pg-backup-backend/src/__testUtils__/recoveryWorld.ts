@@ -71,6 +71,13 @@ export class RecoveryWorld {
   readonly entityRef = 'resource:default/shop-postgresql';
   /** The complete backup, the corrupt one (bytes differ from the manifest) and one without manifest. */
   readonly keys = { good: '', corrupt: '', incomplete: '' };
+  /** When the sandbox saw each Job created and finished (ms), by name. */
+  readonly jobTimes = new Map<
+    string,
+    { created?: number; finished?: number }
+  >();
+  /** Every replica count each Deployment asked for, in order (tests may reset an entry). */
+  readonly replicaHistory: Record<string, number[]> = {};
 
   private constructor(
     readonly sandbox: Sandbox,
@@ -94,8 +101,30 @@ export class RecoveryWorld {
     });
     const s3 = await S3Sandbox.start();
     const world = new RecoveryWorld(sandbox, s3, dir, grant.token);
+    world.recordJobsAndReplicas();
     await world.seed();
     return world;
+  }
+
+  /** Keeps `jobTimes` and `replicaHistory` from the sandbox's own events. */
+  private recordJobsAndReplicas(): void {
+    this.sandbox.store.subscribe(event => {
+      const { kind, metadata, status, spec } = event.object as any;
+      if (kind === 'Job') {
+        const times = this.jobTimes.get(metadata.name) ?? {};
+        if (event.type === 'ADDED') times.created ??= Date.now();
+        const done = (status?.conditions ?? []).some(
+          (c: any) =>
+            ['Complete', 'Failed'].includes(c.type) && c.status === 'True',
+        );
+        if (done) times.finished ??= Date.now();
+        this.jobTimes.set(metadata.name, times);
+      }
+      const before = (event.previous as any)?.spec?.replicas;
+      if (kind === 'Deployment' && event.type === 'MODIFIED')
+        if (before !== spec.replicas)
+          (this.replicaHistory[metadata.name] ??= []).push(spec.replicas);
+    });
   }
 
   /** Admin clients, standing in for an operator's kubectl. */

@@ -39,30 +39,9 @@ describe('recovery operations against the sandbox cluster, S3 and PostgreSQL', (
   let server: any;
   const notifications = recordingNotifications();
   const auditor = recordingAuditor();
-  /** When the sandbox saw each Job created and finished (ms), by name. */
-  const jobTimes = new Map<string, { created?: number; finished?: number }>();
-  /** Every replica count each Deployment asked for, in order. */
-  const replicaHistory: Record<string, number[]> = {};
 
   beforeAll(async () => {
     world = await RecoveryWorld.start();
-    world.sandbox.store.subscribe(event => {
-      const { kind, metadata, status, spec } = event.object as any;
-      if (kind === 'Job') {
-        const times = jobTimes.get(metadata.name) ?? {};
-        if (event.type === 'ADDED') times.created ??= Date.now();
-        const done = (status?.conditions ?? []).some(
-          (c: any) =>
-            ['Complete', 'Failed'].includes(c.type) && c.status === 'True',
-        );
-        if (done) times.finished ??= Date.now();
-        jobTimes.set(metadata.name, times);
-      }
-      const before = (event.previous as any)?.spec?.replicas;
-      if (kind === 'Deployment' && event.type === 'MODIFIED')
-        if (before !== spec.replicas)
-          (replicaHistory[metadata.name] ??= []).push(spec.replicas);
-    });
     backend = await startTestBackend({
       features: [
         pgBackupPlugin,
@@ -300,9 +279,10 @@ describe('recovery operations against the sandbox cluster, S3 and PostgreSQL', (
     expect(log.text).toContain(`-> database "${target}"`);
 
     // Orchestration overhead, from the sandbox's own record of the Jobs.
-    const restoreCreated = jobTimes.get(restoreJob.metadata!.name!)!.created!;
+    const restoreCreated = world.jobTimes.get(restoreJob.metadata!.name!)!
+      .created!;
     const lastJob = jobs
-      .map(j => jobTimes.get(j.metadata!.name!)!.finished!)
+      .map(j => world.jobTimes.get(j.metadata!.name!)!.finished!)
       .sort()
       .pop()!;
     const startToJob = restoreCreated - Date.parse(op.createdAt);
@@ -602,7 +582,8 @@ describe('recovery operations against the sandbox cluster, S3 and PostgreSQL', (
   });
 
   it('runs an emergency recovery: Deployments scaled to 0, restored over live, verified, scaled back', async () => {
-    for (const name of Object.keys(DEPLOYMENTS)) replicaHistory[name] = [];
+    for (const name of Object.keys(DEPLOYMENTS))
+      world.replicaHistory[name] = [];
     const approval = await approved({
       kind: 'emergency',
       reason: 'database corrupted',
@@ -625,12 +606,13 @@ describe('recovery operations against the sandbox cluster, S3 and PostgreSQL', (
       verify: 'succeeded',
       'scale-back': 'succeeded',
     });
-    expect(replicaHistory).toEqual({ backend: [0, 3], worker: [0, 2] });
+    expect(world.replicaHistory).toEqual({ backend: [0, 3], worker: [0, 2] });
     expect(await world.replicas()).toEqual(DEPLOYMENTS);
   });
 
   it('leaves the Deployments at their original replicas when an emergency recovery fails mid-restore', async () => {
-    for (const name of Object.keys(DEPLOYMENTS)) replicaHistory[name] = [];
+    for (const name of Object.keys(DEPLOYMENTS))
+      world.replicaHistory[name] = [];
     const before = await world.rowCounts(world.database);
     const approval = await approved({
       kind: 'emergency',
@@ -658,7 +640,7 @@ describe('recovery operations against the sandbox cluster, S3 and PostgreSQL', (
       /failed .*the live database was left as it was/,
     );
     expect(op.error).toMatch(/job pg-backup-restore-/);
-    expect(replicaHistory).toEqual({ backend: [0, 3], worker: [0, 2] });
+    expect(world.replicaHistory).toEqual({ backend: [0, 3], worker: [0, 2] });
     // An independent client sees the Deployments back where they were, and the data untouched.
     expect(await world.replicas()).toEqual(DEPLOYMENTS);
     expect(await world.rowCounts(world.database)).toEqual(before);

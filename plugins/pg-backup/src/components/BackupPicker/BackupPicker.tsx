@@ -11,6 +11,7 @@ import MenuItem from '@material-ui/core/MenuItem';
 import TextField from '@material-ui/core/TextField';
 import useAsync from 'react-use/esm/useAsync';
 import { pgBackupApiRef } from '../../api/PgBackupApi';
+import { utcMinute } from '../formatting';
 
 /** How many of the newest backups the picker offers. */
 export const PICKER_LIMIT = 50;
@@ -25,7 +26,7 @@ export type BackupPickerUiOptions = {
 
 /** "2026-11-24 02:00 UTC · 48.0 MiB · verified". */
 export function describeBackup(backup: BackupEntry): string {
-  const when = `${backup.takenAt.replace('T', ' ').slice(0, 16)} UTC`;
+  const when = `${utcMinute(backup.takenAt)} UTC`;
   const state = backup.complete
     ? backup.verification
     : 'incomplete (no manifest)';

@@ -24,11 +24,10 @@ import { useCallback, useEffect, useState } from 'react';
 import { pgBackupApiRef } from '../../api/PgBackupApi';
 import { SizeTrend, suspiciousBackups } from './SizeTrend';
 import { templateLink } from './templateLinks';
+import { backupFileName } from '../formatting';
 
 /** Backups per page; "Load older" fetches the next page. */
 export const BACKUPS_PAGE_SIZE = 30;
-
-const fileName = (key: string) => key.slice(key.lastIndexOf('/') + 1);
 
 type State = {
   items: BackupEntry[];
@@ -156,7 +155,7 @@ function BackupRow(props: {
         {new Date(backup.takenAt).toISOString().slice(0, 16)}
       </TableCell>
       <TableCell title={backup.key}>
-        {fileName(backup.key)}
+        {backupFileName(backup.key)}
         {backup.role === 'checkpoint' && ' (checkpoint)'}
       </TableCell>
       <TableCell align="right">

@@ -18,6 +18,7 @@ import Typography from '@material-ui/core/Typography';
 import useAsync from 'react-use/esm/useAsync';
 import { pgBackupApiRef } from '../../api/PgBackupApi';
 import { StatusText } from '../HealthStatusLabel';
+import { backupFileName, utcMinute } from '../formatting';
 
 /** "1h 10m of 4h", flagged when over the objective the drill ran against. */
 function rtoText(drill: DrillRecordEntry, objectives: BackupObjectives) {
@@ -65,9 +66,7 @@ export function DrillHistoryCard(props: {
         <TableBody>
           {value.map(drill => (
             <TableRow key={drill.id}>
-              <TableCell>
-                {drill.performedAt.replace('T', ' ').slice(0, 16)}
-              </TableCell>
+              <TableCell>{utcMinute(drill.performedAt)}</TableCell>
               <TableCell>
                 {drill.passed ? (
                   <StatusText kind="ok">passed</StatusText>
@@ -77,8 +76,7 @@ export function DrillHistoryCard(props: {
               </TableCell>
               <TableCell>{rtoText(drill, props.objectives)}</TableCell>
               <TableCell title={drill.backupKey}>
-                {drill.backupKey?.slice(drill.backupKey.lastIndexOf('/') + 1) ??
-                  '—'}
+                {(drill.backupKey && backupFileName(drill.backupKey)) ?? '—'}
               </TableCell>
               <TableCell>
                 {drill.checklist

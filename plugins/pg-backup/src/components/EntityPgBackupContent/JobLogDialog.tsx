@@ -63,17 +63,17 @@ export function JobLogDialog(props: {
     setText('');
     setError(undefined);
     const options = { pod, tailLines: LOG_TAIL_LINES };
-    const read =
-      job.state === 'running'
-        ? (setState('following'),
-          api.followJobLog(entityRef, job.name, {
-            ...options,
-            signal: abort.signal,
-            onText: chunk => setText(t => t + chunk),
-          }))
-        : api.getJobLog(entityRef, job.name, options).then(log => {
-            setText(log.text);
-          });
+    const following = job.state === 'running';
+    if (following) setState('following');
+    const read = following
+      ? api.followJobLog(entityRef, job.name, {
+          ...options,
+          signal: abort.signal,
+          onText: chunk => setText(t => t + chunk),
+        })
+      : api
+          .getJobLog(entityRef, job.name, options)
+          .then(log => setText(log.text));
     read
       .then(() => !abort.signal.aborted && setState('done'))
       .catch(e => {

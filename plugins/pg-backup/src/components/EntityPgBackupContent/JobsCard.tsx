@@ -25,12 +25,12 @@ import useInterval from 'react-use/esm/useInterval';
 import { pgBackupApiRef } from '../../api/PgBackupApi';
 import { StatusText } from '../HealthStatusLabel';
 import { JobLogDialog } from './JobLogDialog';
+import { utcMinute } from '../formatting';
 
 /** How often the Jobs are re-read while one is running. */
 export const JOBS_REFRESH_MS = 5000;
 
-const at = (iso?: string) =>
-  iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 16) : '—';
+const at = (iso?: string) => (iso ? utcMinute(iso) : '—');
 
 /** The database's CronJobs with their schedules, and its Job history with logs. */
 export function JobsCard(props: { entityRef: string }) {

@@ -10,9 +10,9 @@ import Chip from '@material-ui/core/Chip';
 import Typography from '@material-ui/core/Typography';
 import useAsync from 'react-use/esm/useAsync';
 import { pgBackupApiRef } from '../../api/PgBackupApi';
+import { utcDate } from '../formatting';
 
 const DAY_MS = 86_400_000;
-const when = (iso: string) => new Date(iso).toUTCString();
 
 /**
  * The last backup with its size and verification, retention and encryption badges, and the
@@ -41,7 +41,7 @@ export function BackupFactsLine(props: {
     lastBackup = `Last backup: could not be read (${backups.error.message})`;
   else if (backups.value && !last) lastBackup = 'Last backup: none found';
   else if (last)
-    lastBackup = `Last backup: ${when(last.takenAt)} · ${formatBytes(
+    lastBackup = `Last backup: ${utcDate(last.takenAt)} · ${formatBytes(
       last.size,
     )} · ${
       last.complete
@@ -104,7 +104,7 @@ export function describeDrill(
     rto = `RTO ${formatDuration(drill.measuredRtoMs)} of ${formatDuration(
       objectives.rtoMs,
     )}${drill.measuredRtoMs > objectives.rtoMs ? ' (exceeded)' : ''}`;
-  return `Last drill: ${when(drill.performedAt)} · ${
+  return `Last drill: ${utcDate(drill.performedAt)} · ${
     drill.passed ? 'passed' : 'failed'
-  } · ${rto} · next due ${when(new Date(due).toISOString())}`;
+  } · ${rto} · next due ${utcDate(new Date(due).toISOString())}`;
 }

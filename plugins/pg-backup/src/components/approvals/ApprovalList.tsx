@@ -15,6 +15,7 @@ import useAsync from 'react-use/esm/useAsync';
 import { pgBackupApiRef } from '../../api/PgBackupApi';
 import { ApprovalDecisionDialog } from './ApprovalDecisionDialog';
 import { describeRequest } from './describeRequest';
+import { utcDate } from '../formatting';
 
 const STATE_COLOR: Record<ApprovalState, 'default' | 'primary' | 'secondary'> =
   {
@@ -23,8 +24,6 @@ const STATE_COLOR: Record<ApprovalState, 'default' | 'primary' | 'secondary'> =
     rejected: 'default',
     expired: 'default',
   };
-
-const at = (iso: string) => new Date(iso).toUTCString();
 
 /**
  * Approval requests with their state. Pending requests get Approve and Reject buttons for
@@ -56,15 +55,15 @@ export function ApprovalList(props: {
           const pending = request.state === 'pending';
           let decided = '';
           if (request.decidedBy && request.decidedAt)
-            decided = ` · ${request.state} by ${request.decidedBy} at ${at(
+            decided = ` · ${request.state} by ${request.decidedBy} at ${utcDate(
               request.decidedAt,
             )}${request.comment ? `: ${request.comment}` : ''}`;
           return (
             <ListItem key={request.id} divider alignItems="flex-start">
               <ListItemText
                 primary={describeRequest(request)}
-                secondary={`Requested ${at(request.createdAt)} · ${
-                  pending ? `expires ${at(request.expiresAt)}` : ''
+                secondary={`Requested ${utcDate(request.createdAt)} · ${
+                  pending ? `expires ${utcDate(request.expiresAt)}` : ''
                 }${decided}`}
               />
               <Box ml={2} display="flex" alignItems="center" flexShrink={0}>

@@ -1,4 +1,5 @@
 import { ApprovalRequest } from '@internal/plugin-pg-backup-common';
+import { backupFileName } from '../formatting';
 
 const TARGETS = {
   'new-database': 'into the new database',
@@ -9,7 +10,7 @@ const TARGETS = {
 /** "restore of qawave_20261124_020000.dump OVER THE LIVE DATABASE qawave, requested by … : reason". */
 export function describeRequest(request: ApprovalRequest): string {
   const backup = request.backupKey
-    ? request.backupKey.slice(request.backupKey.lastIndexOf('/') + 1)
+    ? backupFileName(request.backupKey)
     : 'the newest verified backup';
   let where = '';
   if (request.target) {
