@@ -10,7 +10,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { AgentError, failed } from './AgentError';
 import type { AgentLog } from './AgentLog';
 import type { S3Config } from './config';
-import { OutputTail, describeExit } from './pgTools';
+import { OutputTail, describeExit, withLargeOutputBuffer } from './pgTools';
 import { describeS3Error } from './s3Access';
 
 /** Multipart part size: bounds the memory the upload holds (partSize × (queueSize + 2)). */
@@ -106,11 +106,15 @@ export async function dumpToS3(options: DumpToS3Options): Promise<DumpResult> {
   const { s3Client, s3, key, log, signal } = options;
   const program = options.pgDump ?? 'pg_dump';
 
-  const child = spawn(
+  const dump = withLargeOutputBuffer(
     program,
     ['-Fc', `--snapshot=${options.snapshotId}`, '-d', options.database],
-    { env: options.pgEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+    options.pgEnv.PATH ?? process.env.PATH,
   );
+  const child = spawn(dump.command, dump.args, {
+    env: options.pgEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const stderr = new OutputTail();
   child.stderr.on('data', chunk => stderr.push(chunk));
   const exited = new Promise<{

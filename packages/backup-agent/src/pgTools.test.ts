@@ -1,7 +1,15 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OutputTail, describeExit, errorLine, runPgTool } from './pgTools';
+import {
+  OutputTail,
+  describeExit,
+  errorLine,
+  findOnPath,
+  runPgTool,
+  withLargeOutputBuffer,
+} from './pgTools';
 
 describe('OutputTail', () => {
   it('keeps the end of long output and its last line', () => {
@@ -41,5 +49,47 @@ describe('runPgTool', () => {
     await expect(
       runPgTool('pg_restore_missing_program', [], { env: process.env }),
     ).rejects.toThrow('pg_restore_missing_program was not found on PATH');
+  });
+});
+
+describe('withLargeOutputBuffer', () => {
+  const pgDump = findOnPath('pg_dump')!;
+  const stdbuf = findOnPath('stdbuf')!;
+
+  it('runs pg_dump under stdbuf with a 1 MiB output buffer', () => {
+    expect(pgDump).toMatch(/\/pg_dump$/);
+    expect(stdbuf).toMatch(/\/stdbuf$/);
+    expect(withLargeOutputBuffer('pg_dump', ['-Fc', '-d', 'x'])).toEqual({
+      command: stdbuf,
+      args: ['-o', '1M', 'pg_dump', '-Fc', '-d', 'x'],
+    });
+  });
+
+  it('runs the program as is when it or stdbuf is not on PATH', () => {
+    expect(withLargeOutputBuffer('pg_dump_missing', ['-Fc'])).toEqual({
+      command: 'pg_dump_missing',
+      args: ['-Fc'],
+    });
+    const onlyPgDump = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-path-'));
+    try {
+      fs.symlinkSync(pgDump, path.join(onlyPgDump, 'pg_dump'));
+      expect(findOnPath('pg_dump', onlyPgDump)).toBe(
+        path.join(onlyPgDump, 'pg_dump'),
+      );
+      expect(withLargeOutputBuffer('pg_dump', ['-Fc'], onlyPgDump)).toEqual({
+        command: 'pg_dump',
+        args: ['-Fc'],
+      });
+    } finally {
+      fs.rmSync(onlyPgDump, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the output of the program byte for byte', () => {
+    const wrapped = withLargeOutputBuffer('pg_dump', ['--help']);
+    expect(wrapped.command).toBe(stdbuf);
+    expect(execFileSync(wrapped.command, wrapped.args)).toEqual(
+      execFileSync('pg_dump', ['--help']),
+    );
   });
 });
