@@ -10,6 +10,9 @@ export CI=true
 
 reports="$(mktemp -d)"
 trap 'rm -rf "$reports"' EXIT
+# The test worlds append their secret values here; the secret-scan step looks for them in the logs.
+export PG_BACKUP_SECRETS_FILE="$reports/secrets.tsv"
+: > "$PG_BACKUP_SECRETS_FILE"
 passed=0
 failed=0
 step() { # <name> <command...>: a check that counts as one test
@@ -57,6 +60,7 @@ if ! grep -qE ' 0 failed$' "$reports/jest.count"; then
   ' "$reports/jest.json" 2>/dev/null || true
 fi
 count jest "$reports/jest.count"
+step secret-scan node scripts/scan-secrets.js "$PG_BACKUP_SECRETS_FILE" "$reports"
 
 # The README's start command, checked end to end over HTTP.
 node scripts/check-portal.js | tee "$reports/portal.log"

@@ -54,7 +54,7 @@ export interface Config {
       jobTtl?: HumanDuration | string;
       /** How often a running operation reads its Job and whether it was cancelled (default 500 ms). */
       pollInterval?: HumanDuration | string;
-      /** A running operation's lease; after it expires another backend ends the operation cleanly (default 1 minute). */
+      /** A running operation's lease; after it expires another backend resumes the operation where it was (default 1 minute). */
       leaseTimeout?: HumanDuration | string;
       /** Label selector of the database server's pods, checked before an emergency restore (default app.kubernetes.io/name=postgresql). */
       postgresPodSelector?: string;
@@ -68,6 +68,13 @@ export interface Config {
        * service is refused.
        */
       trustedServices?: string[];
+    };
+    /** Roles of the pg-backup permission policy (`pgBackupPermissionPolicyModule`). */
+    permissions?: {
+      /** Groups whose members read every database, its logs and the fleet, and approve restores (default `group:default/dba-team`). */
+      approverGroups?: string[];
+      /** Groups whose members may do everything in pg-backup (default `group:default/platform-team`). */
+      adminGroups?: string[];
     };
   };
 }

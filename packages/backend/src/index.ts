@@ -24,10 +24,13 @@ backend.add(
 // pg-backup:* actions: restore, verify, emergency recovery, drills and approvals.
 backend.add(import('@internal/plugin-scaffolder-backend-module-pg-backup'));
 
-// Allow-all until pg-backup defines its roles; the policy module replaces it then.
+// pg-backup's roles (guest, other team, owner, approver, admin; see the README's Security
+// section); other plugins' permissions stay allowed.
 backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(
-  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
+  import('@internal/plugin-pg-backup-backend').then(m => ({
+    default: m.pgBackupPermissionPolicyModule,
+  })),
 );
 
 backend.add(import('@backstage/plugin-search-backend'));

@@ -5,6 +5,7 @@ import {
   checkBucketName,
   checkDatabaseName,
   checkKeyPrefix,
+  shownValue,
 } from '@internal/plugin-pg-backup-common';
 import { refused } from './AgentError';
 
@@ -87,6 +88,11 @@ const REQUIRED: Record<AgentCommand, string[]> = {
   verify: ['S3_BUCKET', 'S3_PREFIX', 'BACKUP_FILE'],
 };
 
+/** A value as messages quote it: at most 120 characters, no control or bidi characters. */
+function shown(text: string | undefined): string {
+  return shownValue(String(text), 120);
+}
+
 function value(env: Environment, name: string): string | undefined {
   const v = env[name];
   return v === undefined || v === '' ? undefined : v;
@@ -105,11 +111,11 @@ export function readSecret(env: Environment, name: string): string | undefined {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw refused(`${name}_FILE: cannot read "${file}" (${code})`);
+    throw refused(`${name}_FILE: cannot read "${shown(file)}" (${code})`);
   }
   const secret = text.replace(/\r?\n$/, '');
   if (secret === '') {
-    throw refused(`${name}_FILE: file "${file}" is empty`);
+    throw refused(`${name}_FILE: file "${shown(file)}" is empty`);
   }
   return secret;
 }
@@ -126,12 +132,16 @@ export function resolveBackupKey(backupFile: string, prefix: string): string {
   const problem = checkBackupKey(key, prefix);
   if (problem) {
     throw refused(
-      `BACKUP_FILE "${backupFile}" is not valid: ${problem}; give a file name such as qawave_20260130_020000.dump or a full key under "${prefix}"`,
+      `BACKUP_FILE "${shown(
+        backupFile,
+      )}" is not valid: ${problem}; give a file name such as qawave_20260130_020000.dump or a full key under "${prefix}"`,
     );
   }
   if (!key.endsWith('.dump')) {
     throw refused(
-      `BACKUP_FILE "${backupFile}" is not a dump: expected a name ending in .dump such as qawave_20260130_020000.dump`,
+      `BACKUP_FILE "${shown(
+        backupFile,
+      )}" is not a dump: expected a name ending in .dump such as qawave_20260130_020000.dump`,
     );
   }
   return key;
@@ -141,7 +151,7 @@ function parsePort(raw: string | undefined): number {
   if (raw === undefined) return 5432;
   const port = Number(raw);
   if (!/^\d+$/.test(raw) || port < 1 || port > 65535) {
-    throw refused(`PGPORT "${raw}" is not a port number (1-65535)`);
+    throw refused(`PGPORT "${shown(raw)}" is not a port number (1-65535)`);
   }
   return port;
 }
@@ -150,7 +160,7 @@ function parseBoolean(name: string, raw: string | undefined): boolean {
   if (raw === undefined) return false;
   if (raw === 'true') return true;
   if (raw === 'false') return false;
-  throw refused(`${name} "${raw}" is not valid: use "true" or "false"`);
+  throw refused(`${name} "${shown(raw)}" is not valid: use "true" or "false"`);
 }
 
 function checkedDatabase(name: string, raw: string | undefined) {
@@ -206,24 +216,32 @@ export function readAgentConfig(
   const endpoint = value(env, 'S3_ENDPOINT');
   if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
     throw refused(
-      `S3_ENDPOINT "${endpoint}" is not an http(s) URL such as https://s3.example.com`,
+      `S3_ENDPOINT "${shown(
+        endpoint,
+      )}" is not an http(s) URL such as https://s3.example.com`,
     );
   }
   const sse = value(env, 'S3_SSE') ?? 'AES256';
   if (sse !== 'AES256' && sse !== 'aws:kms') {
-    throw refused(`S3_SSE "${sse}" is not valid: use "AES256" or "aws:kms"`);
+    throw refused(
+      `S3_SSE "${shown(sse)}" is not valid: use "AES256" or "aws:kms"`,
+    );
   }
   const kmsKeyId = value(env, 'S3_SSE_KMS_KEY_ID');
   if (kmsKeyId !== undefined && sse !== 'aws:kms') {
     throw refused(
-      `S3_SSE_KMS_KEY_ID is set but S3_SSE is "${sse}"; set S3_SSE=aws:kms to use a KMS key`,
+      `S3_SSE_KMS_KEY_ID is set but S3_SSE is "${shown(
+        sse,
+      )}"; set S3_SSE=aws:kms to use a KMS key`,
     );
   }
 
   const restoreMode = (value(env, 'RESTORE_MODE') ?? 'auto') as RestoreMode;
   if (!RESTORE_MODES.includes(restoreMode)) {
     throw refused(
-      `RESTORE_MODE "${restoreMode}" is not one of ${RESTORE_MODES.join(', ')}`,
+      `RESTORE_MODE "${shown(restoreMode)}" is not one of ${RESTORE_MODES.join(
+        ', ',
+      )}`,
     );
   }
 
@@ -239,7 +257,7 @@ export function readAgentConfig(
     (jobsRaw !== undefined && !/^\d+$/.test(jobsRaw))
   ) {
     throw refused(
-      `RESTORE_JOBS "${jobsRaw}" is not a whole number from 1 to 64`,
+      `RESTORE_JOBS "${shown(jobsRaw)}" is not a whole number from 1 to 64`,
     );
   }
 

@@ -3,6 +3,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { shownValue } from '@internal/plugin-pg-backup-common';
 import { refused } from './AgentError';
 import type { S3Config, ServerSideEncryptionMode } from './config';
 import { describeS3Error, isNotFound } from './s3Access';
@@ -50,13 +51,23 @@ export function parseManifest(text: string, key: string): BackupManifest {
   } catch {
     throw refused(`manifest ${manifestKey} is not valid JSON`);
   }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw refused(`manifest ${manifestKey} is not a JSON object`);
+  }
   const problems: string[] = [];
-  if (data?.formatVersion !== 1) {
+  if (data.formatVersion !== 1) {
     problems.push(
-      `formatVersion ${JSON.stringify(data?.formatVersion)} (expected 1)`,
+      `formatVersion ${String(JSON.stringify(data.formatVersion)).slice(
+        0,
+        40,
+      )} (expected 1)`,
     );
   }
-  if (data.key !== key) problems.push(`key "${data.key}" (expected "${key}")`);
+  if (data.key !== key) {
+    problems.push(
+      `key "${shownValue(String(data.key), 120)}" (expected "${key}")`,
+    );
+  }
   if (typeof data.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(data.sha256)) {
     problems.push('sha256 is not 64 hex digits');
   }
@@ -64,13 +75,14 @@ export function parseManifest(text: string, key: string): BackupManifest {
     problems.push('sizeBytes is not a byte count');
   }
   if (typeof data.database !== 'string') problems.push('database is missing');
-  if (!Number.isSafeInteger(data.tableCount))
-    problems.push('tableCount is missing');
+  if (!Number.isSafeInteger(data.tableCount) || (data.tableCount as number) < 0)
+    problems.push('tableCount is not a count of tables');
   const counts = data.rowCounts;
   if (
     typeof counts !== 'object' ||
     counts === null ||
-    Object.values(counts).some(n => !Number.isSafeInteger(n))
+    Array.isArray(counts) ||
+    Object.values(counts).some(n => !Number.isSafeInteger(n) || n < 0)
   ) {
     problems.push('rowCounts is not a map of table names to counts');
   }

@@ -17,6 +17,7 @@ export type { S3SandboxOptions } from './s3/S3Sandbox';
 export { seedBucket } from './s3/seedBuckets';
 export type { BucketSeed, ObjectSeed } from './s3/seedBuckets';
 export { backupAgentImage, BACKUP_AGENT_IMAGE } from './pods/backupAgentImage';
+export { expandVariables } from './pods/expandVariables';
 export { psql } from './world/seedWorld';
 export {
   portalAppConfig,
@@ -26,3 +27,11 @@ export {
 } from './portal/portalAccess';
 export type { PortalEndpoints, PortalNamespace } from './portal/portalAccess';
 export { WORLD } from './world/seedWorld';
+export { FaultProxy } from './faults/FaultProxy';
+export type {
+  Fault,
+  FaultFlavor,
+  FaultProxyOptions,
+  FaultRule,
+  ProxiedRequest,
+} from './faults/FaultProxy';

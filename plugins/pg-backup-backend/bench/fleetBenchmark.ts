@@ -96,7 +96,7 @@ async function seedStorage(s3: S3Process): Promise<void> {
             formatVersion: 1,
             key,
             sha256: '0'.repeat(64),
-            sizeBytes: 1000,
+            sizeBytes: 1000 + (day % 7),
           }),
           lastModified,
         });

@@ -7,3 +7,4 @@
  */
 
 export { pgBackupPlugin as default } from './plugin';
+export * from './permissions';

@@ -147,24 +147,23 @@ export const pgBackupPlugin = createBackendPlugin({
               );
           },
         });
-        // Operations left unfinished by a backend that stopped are ended cleanly (Jobs stopped,
-        // Deployments scaled back, lock released) once their lease expired: now, and regularly
-        // by whichever backend replica runs the task.
+        // Operations left unfinished by a backend that stopped are resumed where they were once
+        // their lease expired: now, and regularly by whichever backend replica runs the task.
         engine
-          .endInterrupted()
+          .resumeInterrupted()
           .catch(error =>
             deps.logger.error(
-              `pg-backup: could not end interrupted operations: ${error}`,
+              `pg-backup: could not resume interrupted operations: ${error}`,
             ),
           );
         await deps.scheduler.scheduleTask({
-          id: 'pg-backup-end-interrupted-operations',
+          id: 'pg-backup-resume-interrupted-operations',
           scope: 'global',
           frequency: { milliseconds: settings.recovery.leaseTimeoutMs },
           timeout: { minutes: 10 },
           initialDelay: { milliseconds: settings.recovery.leaseTimeoutMs },
           fn: async () => {
-            await engine.endInterrupted();
+            await engine.resumeInterrupted();
           },
         });
         deps.lifecycle.addShutdownHook(() => engine.shutdown());

@@ -1,3 +1,5 @@
+import { shownValue as shown } from './shownValue';
+
 /** A parsed duration: the original text and its length in milliseconds. */
 export interface Duration {
   /** The text it was parsed from, e.g. `6h` or `PT6H`. */
@@ -48,7 +50,9 @@ export function parseDuration(text: string): Duration | string {
   if (iso) {
     const [, years, months, w, d, h, m, s] = iso;
     if (years || months) {
-      return `"${text}" uses calendar years or months, whose length varies; use days instead (e.g. P30D or 30d)`;
+      return `"${shown(
+        text,
+      )}" uses calendar years or months, whose length varies; use days instead (e.g. P30D or 30d)`;
     }
     const n = (v?: string) => (v === undefined ? 0 : Number(v));
     return positive(
@@ -60,12 +64,14 @@ export function parseDuration(text: string): Duration | string {
         n(s) * UNIT_MS.s,
     );
   }
-  return `"${text}" is not a duration; expected ${DURATION_HELP}`;
+  return `"${shown(text)}" is not a duration; expected ${DURATION_HELP}`;
 }
 
 function positive(text: string, ms: number): Duration | string {
   if (!Number.isSafeInteger(ms) || ms <= 0) {
-    return `"${text}" must be longer than zero and finite; expected ${DURATION_HELP}`;
+    return `"${shown(
+      text,
+    )}" must be longer than zero and finite; expected ${DURATION_HELP}`;
   }
   return { text, ms };
 }

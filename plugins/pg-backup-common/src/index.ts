@@ -19,3 +19,4 @@ export * from './names';
 export * from './permissions/permissions';
 export * from './api/types';
 export * from './api/recovery';
+export * from './shownValue';

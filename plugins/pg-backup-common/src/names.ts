@@ -1,6 +1,8 @@
 // Naming rules of the systems a backup target points into. Each check returns undefined when the
 // value is valid, or a sentence naming the value and what would be valid.
 
+import { shownValue as shown } from './shownValue';
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN =
   /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -11,10 +13,14 @@ export function checkDnsLabel(
   maxLength = 63,
 ): string | undefined {
   if (value.length > maxLength) {
-    return `"${value}" is ${value.length} characters long; at most ${maxLength} are allowed`;
+    return `"${shown(value)}" is ${
+      value.length
+    } characters long; at most ${maxLength} are allowed`;
   }
   if (!DNS_LABEL.test(value)) {
-    return `"${value}" is not an RFC 1123 label: use lower-case letters, digits and '-', starting and ending with a letter or digit`;
+    return `"${shown(
+      value,
+    )}" is not an RFC 1123 label: use lower-case letters, digits and '-', starting and ending with a letter or digit`;
   }
   return undefined;
 }
@@ -25,10 +31,14 @@ export function checkDnsSubdomain(
   maxLength = 253,
 ): string | undefined {
   if (value.length > maxLength) {
-    return `"${value}" is ${value.length} characters long; at most ${maxLength} are allowed`;
+    return `"${shown(value)}" is ${
+      value.length
+    } characters long; at most ${maxLength} are allowed`;
   }
   if (!DNS_SUBDOMAIN.test(value)) {
-    return `"${value}" is not an RFC 1123 subdomain: use lower-case letters, digits, '-' and '.', each part starting and ending with a letter or digit`;
+    return `"${shown(
+      value,
+    )}" is not an RFC 1123 subdomain: use lower-case letters, digits, '-' and '.', each part starting and ending with a letter or digit`;
   }
   return undefined;
 }
@@ -44,20 +54,30 @@ export function checkBucketName(value: string): string | undefined {
   const rule =
     '3-63 characters of lower-case letters, digits, "." and "-", starting and ending with a letter or digit';
   if (value.length < 3 || value.length > 63) {
-    return `bucket "${value}" is ${value.length} characters long; expected ${rule}`;
+    return `bucket "${shown(value)}" is ${
+      value.length
+    } characters long; expected ${rule}`;
   }
   if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(value)) {
-    return `bucket "${value}" has characters S3 does not allow; expected ${rule}`;
+    return `bucket "${shown(
+      value,
+    )}" has characters S3 does not allow; expected ${rule}`;
   }
   if (value.includes('..') || value.includes('.-') || value.includes('-.')) {
-    return `bucket "${value}" has adjacent "." and "-" characters; expected ${rule}`;
+    return `bucket "${shown(
+      value,
+    )}" has adjacent "." and "-" characters; expected ${rule}`;
   }
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(value)) {
-    return `bucket "${value}" is formatted as an IP address, which S3 does not allow`;
+    return `bucket "${shown(
+      value,
+    )}" is formatted as an IP address, which S3 does not allow`;
   }
   for (const prefix of ['xn--', 'sthree-', 'amzn-s3-demo-']) {
     if (value.startsWith(prefix))
-      return `bucket "${value}" starts with the reserved prefix "${prefix}"`;
+      return `bucket "${shown(
+        value,
+      )}" starts with the reserved prefix "${prefix}"`;
   }
   for (const suffix of [
     '-s3alias',
@@ -67,7 +87,9 @@ export function checkBucketName(value: string): string | undefined {
     '--table-s3',
   ]) {
     if (value.endsWith(suffix))
-      return `bucket "${value}" ends with the reserved suffix "${suffix}"`;
+      return `bucket "${shown(
+        value,
+      )}" ends with the reserved suffix "${suffix}"`;
   }
   return undefined;
 }
@@ -90,15 +112,25 @@ export function checkKeyPrefix(value: string): string | undefined {
     } characters long; at most 512 are allowed`;
   }
   if (!value.endsWith('/')) {
-    return `prefix "${value}" must end with "/" so it names a folder (did you mean "${value}/"?); expected ${rule}`;
+    return `prefix "${shown(
+      value,
+    )}" must end with "/" so it names a folder (did you mean "${shown(
+      value,
+    )}/"?); expected ${rule}`;
   }
   const segments = value.slice(0, -1).split('/');
   for (const segment of segments) {
     if (segment === '' || segment === '.' || segment === '..') {
-      return `prefix "${value}" has an empty, "." or ".." segment; expected ${rule}`;
+      return `prefix "${shown(
+        value,
+      )}" has an empty, "." or ".." segment; expected ${rule}`;
     }
     if (!SAFE_KEY_PART.test(segment)) {
-      return `prefix "${value}" has characters outside S3's safe set in "${segment}"; expected ${rule}`;
+      return `prefix "${shown(
+        value,
+      )}" has characters outside S3's safe set in "${shown(
+        segment,
+      )}"; expected ${rule}`;
     }
   }
   return undefined;
@@ -111,7 +143,9 @@ export function checkKeyPrefix(value: string): string | undefined {
  */
 export function checkDatabaseName(value: string): string | undefined {
   if (!/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(value)) {
-    return `database name "${value}" is not accepted: use 1-63 letters, digits, '_' or '-', starting with a letter or '_'`;
+    return `database name "${shown(
+      value,
+    )}" is not accepted: use 1-63 letters, digits, '_' or '-', starting with a letter or '_'`;
   }
   return undefined;
 }
@@ -119,7 +153,9 @@ export function checkDatabaseName(value: string): string | undefined {
 /** Checks a cluster name as configured in `kubernetes.clusterLocatorMethods`. */
 export function checkClusterName(value: string): string | undefined {
   if (!/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/.test(value)) {
-    return `cluster "${value}" is not a valid cluster name: use 1-63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit`;
+    return `cluster "${shown(
+      value,
+    )}" is not a valid cluster name: use 1-63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit`;
   }
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
 import { PgBackupRequestError } from './PgBackupClient';
 
 /** Statuses no retry can fix: a bad request, no (or an expired) token, no permission, gone. */
@@ -29,8 +30,10 @@ export class PatientReader {
       return value;
     } catch (error) {
       if (
-        error instanceof PgBackupRequestError &&
-        PERMANENT_STATUSES.includes(error.statusCode)
+        (error instanceof PgBackupRequestError &&
+          PERMANENT_STATUSES.includes(error.statusCode)) ||
+        // Refused before any request was sent (e.g. an id that is no path segment).
+        error instanceof InputError
       ) {
         throw error;
       }

@@ -46,6 +46,9 @@ export class PgBackupRequestError extends CustomErrorBase {
       `${what} was refused by pg-backup (${statusCode} ${errorName}): ${backendMessage}`,
     );
     this.name = 'PgBackupRequestError';
+    // A refusal is an answer, not a crash: the task log (which prints `stack`) shows the
+    // message without this module's call stack.
+    this.stack = `${this.name}: ${this.message}`;
     this.statusCode = statusCode;
     this.errorName = errorName;
     this.backendMessage = backendMessage;
@@ -58,13 +61,24 @@ export class PgBackupRequestError extends CustomErrorBase {
  */
 export function parseDatabaseRef(entityRef: string): CompoundEntityRef {
   try {
-    return parseEntityRef(entityRef.trim(), {
+    const parsed = parseEntityRef(entityRef.trim(), {
       defaultKind: 'resource',
       defaultNamespace: 'default',
     });
+    // A `.` or `..` part would move the request's URL path (see pathSegment).
+    if (
+      [parsed.kind, parsed.namespace, parsed.name].some(
+        part => part === '.' || part === '..',
+      )
+    )
+      throw new Error('dot segment');
+    return parsed;
   } catch {
     throw new InputError(
-      `entityRef "${entityRef}" is not an entity reference; expected e.g. resource:default/qawave-postgresql`,
+      `entityRef "${entityRef.slice(
+        0,
+        120,
+      )}" is not an entity reference; expected e.g. resource:default/qawave-postgresql`,
     );
   }
 }
@@ -135,7 +149,7 @@ export class PgBackupClient {
     return this.json(
       `Reading operation ${id}`,
       'GET',
-      `/operations/${encodeURIComponent(id)}`,
+      `/operations/${pathSegment(id)}`,
     );
   }
 
@@ -144,7 +158,7 @@ export class PgBackupClient {
     return this.json(
       `Cancelling operation ${id}`,
       'POST',
-      `/operations/${encodeURIComponent(id)}/cancel`,
+      `/operations/${pathSegment(id)}/cancel`,
       {},
     );
   }
@@ -167,7 +181,7 @@ export class PgBackupClient {
     return this.json(
       `Reading approval ${id}`,
       'GET',
-      `/approvals/${encodeURIComponent(id)}`,
+      `/approvals/${pathSegment(id)}`,
     );
   }
 
@@ -209,7 +223,7 @@ export class PgBackupClient {
     return this.json(
       `Reading Job ${job} of ${ref(entity)}`,
       'GET',
-      `${entityPath(entity)}/jobs/${encodeURIComponent(job)}`,
+      `${entityPath(entity)}/jobs/${pathSegment(job)}`,
     );
   }
 
@@ -221,7 +235,7 @@ export class PgBackupClient {
   ): Promise<JobLogText> {
     const response = await this.send(
       'GET',
-      `${entityPath(entity)}/jobs/${encodeURIComponent(
+      `${entityPath(entity)}/jobs/${pathSegment(
         job,
       )}/logs?tailLines=${tailLines}`,
     );
@@ -286,13 +300,26 @@ function ref(entity: CompoundEntityRef): string {
   }`;
 }
 
+/**
+ * A value as one URL path segment. `.` and `..` are refused: `encodeURIComponent` keeps them
+ * (and `%2E%2E` is no better), so the URL parser would resolve them and send the request to
+ * another path, possibly with the module's own credentials.
+ */
+export function pathSegment(value: string): string {
+  if (value === '.' || value === '..')
+    throw new InputError(
+      `"${value}" cannot be an entity name, job name or id: it would change the request's path`,
+    );
+  return encodeURIComponent(value);
+}
+
 function entityPath(entity: CompoundEntityRef): string {
   return `/entities/${[
     entity.kind.toLocaleLowerCase('en-US'),
     entity.namespace,
     entity.name,
   ]
-    .map(encodeURIComponent)
+    .map(pathSegment)
     .join('/')}`;
 }
 

@@ -7,6 +7,7 @@ import { k8sTime, Obj, TYPES } from '../controllers/objects';
 import { VIRTUAL_POD_ANNOTATION } from '../controllers/WorkloadController';
 import { ObjectStore, StoreEvent } from '../store/ObjectStore';
 import { ImageMap } from './ImageMap';
+import { expandVariables } from './expandVariables';
 
 /** Options of {@link PodRunner}. */
 export interface PodRunnerOptions {
@@ -342,10 +343,7 @@ export class PodRunner implements PodLogSource {
       for (const [k, v] of Object.entries(obj.data ?? {}))
         env[`${from.prefix ?? ''}${k}`] = decode(kind, String(v));
     }
-    const expand = (value: string) =>
-      value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name) =>
-        name in env ? env[name] : m,
-      );
+    const expand = (value: string) => expandVariables(value, env);
     for (const e of container.env ?? []) {
       if (e.value !== undefined || !e.valueFrom) {
         env[e.name] = expand(e.value ?? '');
@@ -422,10 +420,7 @@ export class PodRunner implements PodLogSource {
       HOME: '/root',
       ...this.resolveEnv(pod, container),
     };
-    const expand = (value: string) =>
-      value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name) =>
-        name in env ? env[name] : m,
-      );
+    const expand = (value: string) => expandVariables(value, env);
     const command: string[] | undefined = container.command ?? image.entrypoint;
     const args: string[] =
       container.args ?? (container.command ? [] : image.cmd ?? []);

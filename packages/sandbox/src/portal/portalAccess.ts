@@ -10,7 +10,8 @@ export interface PortalNamespace {
 
 /**
  * The rules of deploy/kubernetes/postgresql-backup/rbac.yaml (Role pg-backup-portal), per
- * namespace: what the portal's backend is allowed, and nothing more.
+ * namespace: what the portal's backend is allowed, and nothing more. The backend's
+ * `src/security/rbac.test.ts` checks that they equal the Role.
  */
 export function portalRules(namespaces: PortalNamespace[]): AccessRule[] {
   return namespaces.flatMap(({ namespace, deployments }) => {
@@ -20,19 +21,25 @@ export function portalRules(namespaces: PortalNamespace[]): AccessRule[] {
         namespaces: ns,
         apiGroups: ['batch'],
         resources: ['cronjobs'],
-        verbs: ['get', 'list', 'watch'],
+        verbs: ['get', 'list'],
       },
       {
         namespaces: ns,
         apiGroups: ['batch'],
         resources: ['jobs'],
-        verbs: ['get', 'list', 'watch', 'create', 'patch'],
+        verbs: ['get', 'list', 'create', 'patch'],
       },
       {
         namespaces: ns,
         apiGroups: [''],
-        resources: ['pods', 'pods/log', 'events'],
-        verbs: ['get', 'list', 'watch'],
+        resources: ['pods'],
+        verbs: ['list'],
+      },
+      {
+        namespaces: ns,
+        apiGroups: [''],
+        resources: ['pods/log'],
+        verbs: ['get'],
       },
       {
         namespaces: ns,
@@ -43,22 +50,13 @@ export function portalRules(namespaces: PortalNamespace[]): AccessRule[] {
       },
     ];
     if (deployments.length > 0) {
-      rules.push(
-        {
-          namespaces: ns,
-          apiGroups: ['apps'],
-          resources: ['deployments'],
-          resourceNames: deployments,
-          verbs: ['get'],
-        },
-        {
-          namespaces: ns,
-          apiGroups: ['apps'],
-          resources: ['deployments/scale'],
-          resourceNames: deployments,
-          verbs: ['get', 'patch', 'update'],
-        },
-      );
+      rules.push({
+        namespaces: ns,
+        apiGroups: ['apps'],
+        resources: ['deployments/scale'],
+        resourceNames: deployments,
+        verbs: ['get', 'update'],
+      });
     }
     return rules;
   });

@@ -11,6 +11,7 @@ import { formatBackupKey } from '@internal/plugin-pg-backup-common';
 import {
   S3Sandbox,
   Sandbox,
+  TokenGrant,
   backupAgentImage,
   portalGrant,
   seedBucket,
@@ -25,6 +26,7 @@ import {
 } from '@kubernetes/client-node';
 import { Client } from 'pg';
 import { parseAllDocuments } from 'yaml';
+import { registerTestSecrets } from './testSecrets';
 import { USERS, worldConfig } from './testWorld';
 
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
@@ -86,7 +88,10 @@ export class RecoveryWorld {
     private readonly portalToken: string,
   ) {}
 
-  static async start(): Promise<RecoveryWorld> {
+  /** Starts the world; `options.tokens` are more service-account tokens the sandbox accepts. */
+  static async start(
+    options: { tokens?: TokenGrant[] } = {},
+  ): Promise<RecoveryWorld> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-backup-recovery-'));
     const grant = portalGrant([
       { namespace: NAMESPACE, deployments: Object.keys(DEPLOYMENTS) },
@@ -94,12 +99,20 @@ export class RecoveryWorld {
     ]);
     const sandbox = await Sandbox.start({
       namespaces: [NAMESPACE, DR_NAMESPACE],
-      tokens: [grant],
+      tokens: [grant, ...(options.tokens ?? [])],
       images: [backupAgentImage(REPO_ROOT)],
       jobBackoffMs: 200,
       restartDelayMs: 200,
     });
     const s3 = await S3Sandbox.start();
+    registerTestSecrets({
+      'sandbox-admin-token': sandbox.adminToken,
+      'portal-service-account-token': grant.token,
+      's3-secret-access-key': s3.credentials.secretAccessKey,
+      ...Object.fromEntries(
+        (options.tokens ?? []).map((t, i) => [`extra-token-${i}`, t.token]),
+      ),
+    });
     const world = new RecoveryWorld(sandbox, s3, dir, grant.token);
     world.recordJobsAndReplicas();
     await world.seed();

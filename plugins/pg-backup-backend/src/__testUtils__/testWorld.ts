@@ -23,13 +23,17 @@ import { formatBackupKey } from '@internal/plugin-pg-backup-common';
 import {
   S3Sandbox,
   Sandbox,
+  TokenGrant,
   portalAppConfig,
   portalGrant,
   seedBucket,
 } from '@internal/sandbox';
 import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { registerTestSecrets } from './testSecrets';
 
 export const DAY_MS = 86_400_000;
+/** The value in the seeded `backup-s3-credentials` Secret: no response or log may show it. */
+export const CREDENTIALS_SECRET_VALUE = 'must-never-leak';
 export const BUCKET = 'qawave-backups';
 export const PREFIX = 'postgresql/daily/';
 
@@ -207,18 +211,30 @@ export class TestWorld {
     readonly keys: string[],
   ) {}
 
-  static async start(): Promise<TestWorld> {
+  /** Starts the world; `options.tokens` are more service-account tokens the sandbox accepts. */
+  static async start(
+    options: { tokens?: TokenGrant[] } = {},
+  ): Promise<TestWorld> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-backup-backend-'));
     const grant = portalGrant([
       { namespace: 'qawave', deployments: ['backend'] },
     ]);
     const sandbox = await Sandbox.start({
       namespaces: ['qawave', 'orders'],
-      tokens: [grant],
+      tokens: [grant, ...(options.tokens ?? [])],
       jobBackoffMs: 200,
       restartDelayMs: 200,
     });
     const s3 = await S3Sandbox.start();
+    registerTestSecrets({
+      'sandbox-admin-token': sandbox.adminToken,
+      'portal-service-account-token': grant.token,
+      's3-secret-access-key': s3.credentials.secretAccessKey,
+      'credentials-secret-value': CREDENTIALS_SECRET_VALUE,
+      ...Object.fromEntries(
+        (options.tokens ?? []).map((t, i) => [`extra-token-${i}`, t.token]),
+      ),
+    });
     const world = new TestWorld(sandbox, s3, dir, grant.token, []);
     await world.seed();
     fs.writeFileSync(path.join(dir, 'entities.yaml'), entitiesYaml());
@@ -280,7 +296,7 @@ export class TestWorld {
       namespace: 'qawave',
       body: {
         metadata: { name: 'backup-s3-credentials' },
-        stringData: { AWS_SECRET_ACCESS_KEY: 'must-never-leak' },
+        stringData: { AWS_SECRET_ACCESS_KEY: CREDENTIALS_SECRET_VALUE },
       },
     });
 

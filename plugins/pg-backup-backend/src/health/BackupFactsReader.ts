@@ -57,7 +57,8 @@ export function toCronJobFacts(
  * becomes an unknown fact with the reason, never an exception. Upstream calls per refresh:
  * Kubernetes 1 CronJob list, 1 Job list and 1 Secret read per namespace (shared by the
  * databases in it for a few seconds); S3 1 list per role (more only when the newest backups
- * are older than the first window), plus 4 bucket-setting reads shared per bucket.
+ * are older than the first window) and 1 read of the newest complete backup's manifest per role,
+ * plus 4 bucket-setting reads shared per bucket.
  */
 export class BackupFactsReader {
   private readonly bucketSettings = new Map<
@@ -119,13 +120,16 @@ export class BackupFactsReader {
         .filter(job => names.has(owningCronJob(job) ?? ''))
         .map(toJobFacts);
     });
-    const backups = readFact<BackupObjectFacts[]>(() =>
-      this.storage.listRecentBackupsAndCheckpoints({
-        target,
-        now,
-        backups: SIZE_HISTORY.window + 1,
-        checkpoints: 1,
-      }),
+    const backups = readFact<BackupObjectFacts[]>(async () =>
+      this.storage.checkNewestManifests(
+        target.storage.bucket,
+        await this.storage.listRecentBackupsAndCheckpoints({
+          target,
+          now,
+          backups: SIZE_HISTORY.window + 1,
+          checkpoints: 1,
+        }),
+      ),
     );
     const settings = this.readBucketSettings(target, now);
     const storagePolicy = readFact<StoragePolicyFacts>(
@@ -136,21 +140,17 @@ export class BackupFactsReader {
       let credentialsSecret: SecurityFacts['credentialsSecret'];
       const k8s = await gateway;
       if (k8s.known) {
-        try {
-          const createdAt = await k8s.value.getSecretCreationShared(
-            target.namespace,
-            this.options.credentialsSecretName,
-          );
-          if (createdAt)
-            credentialsSecret = {
-              name: this.options.credentialsSecretName,
-              createdAt,
-            };
-        } catch (error) {
-          // Reading the Secret's age is optional (it needs an extra RBAC rule).
-          if (!(error instanceof UpstreamError && error.status === 403))
-            throw error;
-        }
+        // A 403 here is not skipped: the Role in rbac.yaml grants this read, so a refusal means
+        // the rotation check cannot run, and health says so (unknown) instead of staying silent.
+        const createdAt = await k8s.value.getSecretCreationShared(
+          target.namespace,
+          this.options.credentialsSecretName,
+        );
+        if (createdAt)
+          credentialsSecret = {
+            name: this.options.credentialsSecretName,
+            createdAt,
+          };
       }
       return {
         accessLogging,

@@ -8,6 +8,7 @@ import {
   JobSummary,
   TriggerBackupResponse,
   checkDnsSubdomain,
+  shownValue,
 } from '@internal/plugin-pg-backup-common';
 import { V1Job, V1Pod } from '@kubernetes/client-node';
 import { toCronJobFacts } from '../health/BackupFactsReader';
@@ -164,10 +165,14 @@ export class BackupJobs {
   ): Promise<V1Job> {
     const problem =
       name.length > 253
-        ? `"${name.slice(0, 80)}…" is longer than 253 characters`
+        ? `"${shownValue(name)}" is longer than 253 characters`
         : checkDnsSubdomain(name);
     if (problem) throw new InputError(`invalid job name: ${problem}`);
-    const job = await k8s.getJob(target.namespace, name);
+    // Found in the namespace's list, never read by name: a crafted name of another app's Job
+    // must not reach the cluster as a request for that Job.
+    const job = (await k8s.listJobs(target.namespace)).find(
+      j => j.metadata?.name === name,
+    );
     const operationId = job?.metadata?.labels?.[OPERATION_LABEL];
     const owned =
       this.cronJobNames(target).has(owningCronJob(job ?? {}) ?? '') ||
@@ -201,7 +206,7 @@ export class BackupJobs {
       pod = pods.find(p => p.metadata?.name === request.pod);
       if (!pod)
         throw new NotFoundError(
-          `pod ${request.pod.slice(0, 80)} is not a pod of job ${
+          `pod ${shownValue(request.pod)} is not a pod of job ${
             request.job
           }; its pods: ${
             pods.map(p => p.metadata?.name).join(', ') || '(none)'

@@ -81,14 +81,16 @@ export function classifyJobFailure(evidence: FailureEvidence): JobFailure {
     return {
       kind: OUT_OF_MEMORY.kind,
       hint: OUT_OF_MEMORY.hint,
-      evidence: evidence.containerReason ?? `exit code ${evidence.exitCode}`,
+      evidence: (
+        evidence.containerReason ?? `exit code ${evidence.exitCode}`
+      ).slice(0, 500),
     };
   }
   if (evidence.jobReason === 'DeadlineExceeded') {
     return {
       kind: DEADLINE.kind,
       hint: DEADLINE.hint,
-      evidence: evidence.jobMessage ?? evidence.jobReason,
+      evidence: (evidence.jobMessage ?? evidence.jobReason).slice(0, 500),
     };
   }
   const sources = [

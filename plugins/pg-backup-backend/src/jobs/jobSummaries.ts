@@ -5,9 +5,12 @@ import { JobFacts, JobSummary } from '@internal/plugin-pg-backup-common';
 export const MANUAL_INSTANTIATE_ANNOTATION =
   'cronjob.kubernetes.io/instantiate';
 
-/** A Kubernetes timestamp (Date or string) as ISO-8601, or undefined. */
-export const iso = (value: Date | string | undefined) =>
-  value ? new Date(value).toISOString() : undefined;
+/** A Kubernetes timestamp (Date or string) as ISO-8601, or undefined when absent or invalid. */
+export const iso = (value: Date | string | undefined) => {
+  const time = value ? new Date(value).getTime() : NaN;
+  // An unreadable timestamp is treated as absent rather than failing the whole read.
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+};
 
 /** The CronJob that owns a Job, if any. */
 export function owningCronJob(job: V1Job): string | undefined {

@@ -13,6 +13,9 @@ import {
 import { ClusterConfig, ClusterRegistry } from './ClusterRegistry';
 import { UpstreamError, undefinedIfMissing, withTimeout } from '../upstream';
 
+/** Pages one list may take before it is deemed endless. */
+const MAX_LIST_PAGES = 1_000;
+
 /**
  * Reads and creates the few Kubernetes objects pg-backup needs, in one cluster. Only called with
  * names taken from a validated catalog target, never with names from a request.
@@ -54,6 +57,43 @@ export class KubernetesGateway {
   }
 
   /**
+   * Every item of a list, page by page: an API server may answer a list in chunks (it sets
+   * `metadata.continue`), and a list read as its first page only would be taken for the whole.
+   * A token seen before, or too many pages, is an error rather than an endless read; an object
+   * listed twice (pages of an inconsistent server) counts once.
+   */
+  private async listAll<
+    T extends { metadata?: { uid?: string; name?: string } },
+  >(
+    what: string,
+    page: (
+      token: string | undefined,
+    ) => Promise<{ items: T[]; metadata?: { _continue?: string } }>,
+  ): Promise<T[]> {
+    const items = new Map<string, T>();
+    const seen = new Set<string>();
+    let token: string | undefined;
+    for (;;) {
+      const current = token;
+      const list = await this.call(what, () => page(current));
+      for (const item of list.items)
+        items.set(item.metadata?.uid ?? item.metadata?.name ?? '', item);
+      const next = list.metadata?._continue;
+      if (!next) return [...items.values()];
+      if (seen.has(next) || seen.size >= MAX_LIST_PAGES)
+        throw new UpstreamError(
+          `cluster ${this.cluster.name}: ${what} did not end: ${
+            seen.has(next)
+              ? 'the API server returned a continue token it had already returned'
+              : `more than ${MAX_LIST_PAGES} pages`
+          }`,
+        );
+      seen.add(next);
+      token = next;
+    }
+  }
+
+  /**
    * A namespace-wide read shared by every database in the namespace for `sharedTtlMs` (and by
    * concurrent callers), so a fleet refresh costs one call per namespace, not per database.
    * Actions never use it: they read fresh.
@@ -72,12 +112,11 @@ export class KubernetesGateway {
 
   /** CronJobs of a namespace, shared for a short while (health reads). */
   listCronJobsShared(namespace: string): Promise<V1CronJob[]> {
-    return this.sharedRead(`cronjobs/${namespace}`, async () => {
-      const list = await this.call(`list cronjobs in ${namespace}`, () =>
-        this.batch.listNamespacedCronJob({ namespace }),
-      );
-      return list.items;
-    });
+    return this.sharedRead(`cronjobs/${namespace}`, () =>
+      this.listAll(`list cronjobs in ${namespace}`, token =>
+        this.batch.listNamespacedCronJob({ namespace, _continue: token }),
+      ),
+    );
   }
 
   /** Jobs of a namespace, shared for a short while (health reads). */
@@ -105,12 +144,16 @@ export class KubernetesGateway {
   }
 
   /** Jobs in a namespace (one list call; the namespace keeps only its CronJobs' history limits). */
-  async listJobs(namespace: string, labelSelector?: string): Promise<V1Job[]> {
-    const list = await this.call(
+  listJobs(namespace: string, labelSelector?: string): Promise<V1Job[]> {
+    return this.listAll(
       `list jobs in ${namespace}${labelSelector ? ` (${labelSelector})` : ''}`,
-      () => this.batch.listNamespacedJob({ namespace, labelSelector }),
+      token =>
+        this.batch.listNamespacedJob({
+          namespace,
+          labelSelector,
+          _continue: token,
+        }),
     );
-    return list.items;
   }
 
   /** One Job, or undefined when it does not exist. */
@@ -182,23 +225,25 @@ export class KubernetesGateway {
   }
 
   /** Pods matching a label selector (e.g. the database server's pods). */
-  async listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
-    const list = await this.call(
-      `list pods in ${namespace} (${labelSelector})`,
-      () => this.core.listNamespacedPod({ namespace, labelSelector }),
+  listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
+    return this.listAll(`list pods in ${namespace} (${labelSelector})`, token =>
+      this.core.listNamespacedPod({
+        namespace,
+        labelSelector,
+        _continue: token,
+      }),
     );
-    return list.items;
   }
 
   /** Pods of one Job (by the `job-name` label Kubernetes sets). */
-  async listJobPods(namespace: string, job: string): Promise<V1Pod[]> {
-    const list = await this.call(`list pods of job ${namespace}/${job}`, () =>
+  listJobPods(namespace: string, job: string): Promise<V1Pod[]> {
+    return this.listAll(`list pods of job ${namespace}/${job}`, token =>
       this.core.listNamespacedPod({
         namespace,
         labelSelector: `job-name=${job}`,
+        _continue: token,
       }),
     );
-    return list.items;
   }
 
   /** The last lines of a pod's container log. */

@@ -53,21 +53,28 @@ export class DeploymentScaler {
   }
 
   /**
-   * Scales every Deployment back to its recorded count, each tried 3 times; returns the ones
-   * that could not be scaled back, with the command that does it by hand.
+   * Scales every Deployment back to its recorded count. A failure is retried, backing off up to
+   * 5 s, until the scale-down timeout has passed (and at least 3 times): a cluster that is
+   * unreachable for a while must not leave the application scaled to 0, and the database's lock
+   * stays held meanwhile. Returns the ones that could not be scaled back, with the command that
+   * does it by hand.
    */
   async scaleBack(recorded: Record<string, number>): Promise<string[]> {
     const problems: string[] = [];
+    const deadline = Date.now() + this.options.timeoutMs;
     for (const [name, replicas] of Object.entries(recorded)) {
       let lastError: unknown;
-      for (let attempt = 0; attempt < 3; attempt++) {
+      let delayMs = 500;
+      for (let attempt = 1; ; attempt++) {
         try {
           await this.k8s.scaleDeployment(this.namespace, name, replicas);
           lastError = undefined;
           break;
         } catch (error) {
           lastError = error;
-          await sleep(500 * 2 ** attempt);
+          if (attempt >= 3 && Date.now() + delayMs > deadline) break;
+          await sleep(delayMs);
+          delayMs = Math.min(delayMs * 2, 5_000);
         }
       }
       if (lastError !== undefined)

@@ -53,7 +53,41 @@ function newestPod(pods: V1Pod[]): V1Pod | undefined {
 
 /** Runs an operation's Jobs: creates one, follows it to its end, reads what its container said. */
 export class JobRunner {
-  constructor(private readonly pollIntervalMs: number) {}
+  constructor(
+    private readonly pollIntervalMs: number,
+    /** How long a cluster may stay unreachable (or answer 5xx) before a Job is given up. */
+    private readonly unreachableToleranceMs = 120_000,
+  ) {}
+
+  /**
+   * Runs a call, retrying while the cluster is unreachable, times out or answers 5xx, up to
+   * `unreachableToleranceMs`. A Job goes on running while the cluster cannot be read: giving
+   * it up at the first failed read would end the operation (releasing its lock, scaling the
+   * application back up) while the Job still writes into the database.
+   */
+  private async retrying<T>(
+    call: () => Promise<T>,
+    watch?: JobWatch,
+  ): Promise<T> {
+    let giveUpAt: number | undefined;
+    let delayMs = this.pollIntervalMs;
+    for (;;) {
+      if (watch?.abandoned()) throw new RunnerAbandoned();
+      try {
+        return await call();
+      } catch (error) {
+        const transient =
+          error instanceof UpstreamError &&
+          (error.status === undefined ||
+            error.status === 429 ||
+            error.status >= 500);
+        giveUpAt ??= Date.now() + this.unreachableToleranceMs;
+        if (!transient || Date.now() >= giveUpAt) throw error;
+        await sleep(delayMs);
+        delayMs = Math.min(delayMs * 2, 2_000);
+      }
+    }
+  }
 
   /**
    * Creates the Job (adopting the Job of an earlier attempt with the same name) and waits until
@@ -67,16 +101,28 @@ export class JobRunner {
   ): Promise<JobOutcome> {
     const namespace = job.metadata!.namespace!;
     const name = job.metadata!.name!;
-    try {
-      await k8s.createJob(namespace, job);
-    } catch (error) {
-      if (!(error instanceof UpstreamError && error.status === 409))
-        throw error;
-    }
+    // A create whose answer was lost may have created the Job: the retry then adopts it (409).
+    await this.retrying(async () => {
+      try {
+        await k8s.createJob(namespace, job);
+      } catch (error) {
+        if (!(error instanceof UpstreamError && error.status === 409))
+          throw error;
+      }
+    }, watch);
     let stopping = false;
     for (;;) {
       if (watch.abandoned()) throw new RunnerAbandoned();
-      const current = await k8s.getJob(namespace, name);
+      let current: V1Job | undefined;
+      try {
+        current = await this.retrying(() => k8s.getJob(namespace, name), watch);
+      } catch (error) {
+        // A Job that can no longer be followed is stopped (best effort), not left running
+        // unwatched after its operation ended.
+        if (!(error instanceof RunnerAbandoned))
+          await k8s.stopJob(namespace, name).catch(() => undefined);
+        throw error;
+      }
       if (!current)
         throw new Error(
           `job ${namespace}/${name} disappeared before it finished`,
@@ -93,23 +139,10 @@ export class JobRunner {
       }
       if (!stopping && (await watch.cancelled())) {
         stopping = true;
-        await k8s.stopJob(namespace, name);
+        await this.retrying(() => k8s.stopJob(namespace, name), watch);
       }
       await sleep(this.pollIntervalMs);
     }
-  }
-
-  /** Stops every unfinished Job of an operation (after a backend restart). */
-  async stopAll(
-    k8s: KubernetesGateway,
-    namespace: string,
-    labelSelector: string,
-  ): Promise<string[]> {
-    const jobs = await k8s.listJobs(namespace, labelSelector);
-    const running = jobs.filter(j => toJobFacts(j).state === 'running');
-    for (const job of running)
-      await k8s.stopJob(namespace, job.metadata!.name!);
-    return running.map(j => j.metadata!.name!);
   }
 
   /** The end of a finished Job, with its container's termination message or log tail. */
@@ -123,7 +156,9 @@ export class JobRunner {
     );
     let pod: V1Pod | undefined;
     try {
-      pod = newestPod(await k8s.listJobPods(namespace, name));
+      pod = newestPod(
+        await this.retrying(() => k8s.listJobPods(namespace, name)),
+      );
     } catch {
       pod = undefined;
     }
@@ -138,11 +173,13 @@ export class JobRunner {
     let logTail: string | undefined;
     if (pod && !message) {
       try {
-        logTail = await k8s.readLogTail(
-          namespace,
-          pod.metadata!.name!,
-          container?.name ?? '',
-          20,
+        logTail = await this.retrying(() =>
+          k8s.readLogTail(
+            namespace,
+            pod!.metadata!.name!,
+            container?.name ?? '',
+            20,
+          ),
         );
       } catch {
         logTail = undefined;

@@ -7,6 +7,7 @@ import {
   RestoreTarget,
   StartOperationRequest,
   formatDuration,
+  shownValue,
 } from '@internal/plugin-pg-backup-common';
 import { OperationStore, StoredOperation } from '../database/OperationStore';
 import { ApprovalService } from './ApprovalService';
@@ -80,7 +81,7 @@ export class OperationPlanner {
           }${
             request.confirmation === undefined
               ? ''
-              : `; got "${request.confirmation.slice(0, 80)}"`
+              : `; got "${shownValue(request.confirmation)}"`
           }`,
         ),
       );

@@ -3,7 +3,7 @@ import {
   OperationStep,
   formatDuration,
 } from '@internal/plugin-pg-backup-common';
-import { V1CronJob } from '@kubernetes/client-node';
+import { V1CronJob, V1Job } from '@kubernetes/client-node';
 import { OperationStore, StoredOperation } from '../database/OperationStore';
 import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
 import { KubernetesGateway } from '../kubernetes/KubernetesGateway';
@@ -11,7 +11,6 @@ import { KubernetesGateways } from '../kubernetes/KubernetesGateways';
 import { RecoverySettings } from '../PgBackupConfig';
 import { reasonOf } from '../upstream';
 import {
-  OPERATION_LABEL,
   OperationJobComponent,
   buildOperationJob,
   buildSafetyBackupJob,
@@ -45,12 +44,6 @@ export interface RunnerDeps {
 /** Steps that run however the operation ends: they undo or record what the others did. */
 const FINALLY_STEPS = ['cleanup', 'scale-back', 'record'];
 
-/** Why a backend that restarted ends the operations it finds unfinished. */
-export const INTERRUPTED = 'interrupted by a backend restart';
-
-/** The end of an operation whose backend stopped. */
-class OperationInterrupted extends Error {}
-
 /** A Job's duration for people: `0.4 s` under a minute, else `2m 5s`. */
 const took = (ms: number) =>
   ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : formatDuration(ms);
@@ -72,12 +65,18 @@ export class OperationRunner {
   private readonly cancelSignal = new AbortController();
   private abandoned = false;
   private cronJob?: V1CronJob;
+  /** Jobs an earlier backend named before it stopped (empty for a new operation). */
+  private readonly jobsOfEarlierRun: ReadonlySet<string>;
 
   constructor(
     private readonly op: StoredOperation,
     private readonly runnerId: string,
     private readonly deps: RunnerDeps,
-  ) {}
+  ) {
+    this.jobsOfEarlierRun = new Set(
+      op.steps.flatMap(s => (s.job ? [s.job] : [])),
+    );
+  }
 
   /** The operation's id. */
   get id(): string {
@@ -94,7 +93,12 @@ export class OperationRunner {
     this.abandoned = true;
   }
 
-  /** Runs the operation to its end. Never throws. */
+  /**
+   * Runs the operation to its end. Never throws. Also continues an operation whose backend
+   * stopped (crash, kill, shutdown) where it was: steps that succeeded are not run again, the
+   * step that was running adopts its Job (Job names are fixed per operation) instead of
+   * starting a second one, and the finishing steps that did not run yet run as usual.
+   */
   async run(): Promise<void> {
     const lease = setInterval(
       () => void this.renewLease(),
@@ -103,10 +107,13 @@ export class OperationRunner {
     try {
       this.op.state = 'running';
       await this.save();
-      let failure: unknown;
+      let failure: unknown = this.endedBeforeRestart();
       try {
         for (const step of this.op.steps) {
-          if (FINALLY_STEPS.includes(step.id)) continue;
+          if (failure !== undefined) break;
+          // Steps that succeeded before a backend restart are not run again.
+          if (FINALLY_STEPS.includes(step.id) || step.state === 'succeeded')
+            continue;
           if (await this.isCancelled())
             throw new OperationCancelled('cancelled on request');
           await this.track(step.id, s => this.runStep(s));
@@ -128,65 +135,11 @@ export class OperationRunner {
     }
   }
 
-  /**
-   * Ends an operation whose backend stopped: stops its Jobs, drops a scratch database, scales the
-   * Deployments back to the recorded counts and marks it failed. Never throws.
-   */
-  async endInterrupted(): Promise<void> {
-    try {
-      const problems: string[] = [];
-      const selector = `${OPERATION_LABEL}=${this.op.id}`;
-      const { context } = this.op;
-      const places = [
-        { cluster: context.jobCluster, namespace: context.jobNamespace },
-        { cluster: context.cluster, namespace: context.namespace },
-      ].filter(
-        (p, i, all) =>
-          all.findIndex(
-            q => q.cluster === p.cluster && q.namespace === p.namespace,
-          ) === i,
-      );
-      for (const place of places) {
-        try {
-          await this.deps.jobs.stopAll(
-            this.deps.kubernetes.for(place.cluster),
-            place.namespace,
-            selector,
-          );
-        } catch (error) {
-          problems.push(`stopping its Jobs: ${reasonOf(error)}`);
-        }
-      }
-      const now = this.deps.now().toISOString();
-      for (const step of this.op.steps) {
-        if (step.state === 'running') {
-          step.state = 'failed';
-          step.finishedAt = now;
-          step.detail = INTERRUPTED;
-        }
-      }
-      await this.conclude(
-        new OperationInterrupted(
-          problems.length
-            ? `${INTERRUPTED}; ${problems.join('; ')}`
-            : INTERRUPTED,
-        ),
-      );
-    } catch (error) {
-      this.deps.logger.error(
-        `pg-backup: operation ${this.op.id} could not be ended: ${reasonOf(
-          error,
-        )}`,
-      );
-    }
-  }
-
   private async conclude(failure: unknown): Promise<void> {
     const cancelled = failure instanceof OperationCancelled;
-    const interrupted = failure instanceof OperationInterrupted;
-    let notRun = 'an earlier step failed';
-    if (cancelled) notRun = 'the operation was cancelled';
-    if (interrupted) notRun = INTERRUPTED;
+    const notRun = cancelled
+      ? 'the operation was cancelled'
+      : 'an earlier step failed';
     for (const step of this.op.steps) {
       if (FINALLY_STEPS.includes(step.id) || step.state !== 'pending') continue;
       step.state = 'cancelled';
@@ -194,10 +147,13 @@ export class OperationRunner {
     }
     const problems: string[] = [];
     for (const id of FINALLY_STEPS) {
-      if (!this.step(id)) continue;
+      const state = this.step(id)?.state;
+      // Done before a backend restart (a drill is recorded once), or absent.
+      if (state === undefined || state === 'succeeded' || state === 'cancelled')
+        continue;
       try {
         await this.track(id, s =>
-          this.runFinallyStep(s, cancelled || interrupted ? notRun : undefined),
+          this.runFinallyStep(s, cancelled ? notRun : undefined),
         );
       } catch (error) {
         if (this.abandoned || error instanceof RunnerAbandoned) throw error;
@@ -221,6 +177,20 @@ export class OperationRunner {
     );
   }
 
+  /** The failure or cancellation an earlier backend saw before it stopped in the finishing steps. */
+  private endedBeforeRestart(): Error | undefined {
+    const ended = this.op.steps.find(
+      s =>
+        !FINALLY_STEPS.includes(s.id) &&
+        (s.state === 'failed' || s.state === 'cancelled'),
+    );
+    if (!ended) return undefined;
+    const detail = ended.detail ?? `step ${ended.id} ${ended.state}`;
+    return ended.state === 'cancelled' && this.op.cancelRequested
+      ? new OperationCancelled(detail)
+      : new Error(detail);
+  }
+
   private step(id: string): OperationStep | undefined {
     return this.op.steps.find(s => s.id === id);
   }
@@ -232,7 +202,8 @@ export class OperationRunner {
   ): Promise<void> {
     const step = this.step(id)!;
     step.state = 'running';
-    step.startedAt = this.deps.now().toISOString();
+    // A step resumed after a backend restart keeps the time it really started.
+    step.startedAt ??= this.deps.now().toISOString();
     await this.save();
     try {
       const detail = await work(step);
@@ -312,7 +283,9 @@ export class OperationRunner {
     const names = this.op.context.deployments;
     if (names.length === 0) return 'nothing to scale';
     const scaler = this.scaler();
-    const recorded = await scaler.record(names);
+    // Resumed after a backend restart: the counts recorded before anything was scaled, not
+    // the zeros the Deployments may show now.
+    const recorded = this.op.recordedReplicas ?? (await scaler.record(names));
     // Persisted before anything is scaled: whatever happens next, the counts to restore are known.
     this.op.recordedReplicas = recorded;
     step.title = `Record the replicas of ${names.join(', ')} (${replicasText(
@@ -361,11 +334,7 @@ export class OperationRunner {
     });
     step.job = job.metadata!.name!;
     await this.save();
-    const outcome = await this.deps.jobs.run(
-      this.entityCluster(),
-      job,
-      this.watch(),
-    );
+    const outcome = await this.runJob(this.entityCluster(), job, this.watch());
     if (!outcome.succeeded)
       throw new Error(
         `safety backup: ${describeJobFailure(outcome)}; nothing was restored`,
@@ -396,11 +365,39 @@ export class OperationRunner {
     });
     step.job = built.metadata!.name!;
     await this.save();
-    return this.deps.jobs.run(
+    return this.runJob(
       this.deps.kubernetes.for(this.op.context.jobCluster),
       built,
       this.watch(cancellable),
+      // Dropping the scratch database again is harmless; restoring or verifying twice is not.
+      component !== 'cleanup',
     );
+  }
+
+  /**
+   * Runs a Job, or follows the one an earlier backend started under the same name. A Job the
+   * earlier backend may have started that no longer exists (deleted, or never created before
+   * the crash) is not started again when `once`: it could have restored already.
+   */
+  private async runJob(
+    k8s: KubernetesGateway,
+    job: V1Job,
+    watch: JobWatch,
+    once = true,
+  ) {
+    const { name, namespace } = job.metadata as {
+      name: string;
+      namespace: string;
+    };
+    if (
+      once &&
+      this.jobsOfEarlierRun.has(name) &&
+      !(await k8s.getJob(namespace, name))
+    )
+      throw new Error(
+        `job ${namespace}/${name}, started before a backend restart, no longer exists; it is not started again so that it cannot run twice: check the database and start a new operation`,
+      );
+    return this.deps.jobs.run(k8s, job, watch);
   }
 
   private backupEnv(): Record<string, string> {

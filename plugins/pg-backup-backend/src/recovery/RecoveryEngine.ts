@@ -50,8 +50,8 @@ export function toRecoveryOperation(op: StoredOperation): RecoveryOperation {
  * Starts, follows and cancels recovery operations. Each operation is stored with its steps and
  * its database's lock in one transaction, then run in the background by an
  * {@link OperationRunner} on the backend that accepted it, which holds a lease on it. A backend
- * that finds operations whose lease expired (their backend stopped or crashed) ends them
- * cleanly: Jobs stopped, scratch database dropped, Deployments scaled back, lock released.
+ * that finds operations whose lease expired (their backend stopped or crashed) resumes them
+ * where they were, following their running Job rather than starting it again.
  */
 export class RecoveryEngine {
   /** This backend's identity as a runner. */
@@ -271,10 +271,11 @@ export class RecoveryEngine {
   }
 
   /**
-   * Ends every unfinished operation whose lease expired: its backend stopped or crashed. Run at
-   * start and on a schedule; each operation is taken over by exactly one backend.
+   * Resumes every unfinished operation whose lease expired (its backend stopped or crashed)
+   * where it was, in the background; returns how many. Run at start and on a schedule; each
+   * operation is taken over by exactly one backend.
    */
-  async endInterrupted(): Promise<number> {
+  async resumeInterrupted(): Promise<number> {
     if (this.stopped) return 0;
     const claimed = await this.deps.operations.claimInterrupted(
       this.now().toISOString(),
@@ -282,21 +283,20 @@ export class RecoveryEngine {
       this.leaseUntil(),
     );
     for (const op of claimed) {
+      const running = op.steps.find(s => s.state === 'running');
       this.deps.logger.warn(
-        `pg-backup: ending ${op.kind} ${op.id} of ${op.entityRef}, left ${op.state} by a backend that stopped`,
+        `pg-backup: resuming ${op.kind} ${op.id} of ${op.entityRef}, left ${
+          op.state
+        }${running ? ` in step ${running.id}` : ''} by a backend that stopped`,
       );
-      const runner = new OperationRunner(op, this.runnerId, this.runnerDeps());
-      this.launch(runner, () => runner.endInterrupted());
+      this.launch(new OperationRunner(op, this.runnerId, this.runnerDeps()));
     }
-    await Promise.all(
-      claimed.map(op => this.runners.get(op.id)?.done ?? Promise.resolve()),
-    );
     return claimed.length;
   }
 
   /**
    * Stops running operations on this backend without changing them, and lets their leases
-   * expire now, so that the next backend to look ends them cleanly.
+   * expire now, so that the next backend to look resumes them.
    */
   async shutdown(): Promise<void> {
     this.stopped = true;

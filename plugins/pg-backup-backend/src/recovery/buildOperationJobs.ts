@@ -64,6 +64,15 @@ function agentContainerIndex(containers: V1Container[]): number {
   );
 }
 
+/**
+ * Escapes Kubernetes' `$(VAR)` expansion in an environment value: `$$` reaches the container as
+ * `$`, so a backup key such as `$(AWS_SECRET_ACCESS_KEY).dump` stays that text and never becomes
+ * the value of another variable of the container.
+ */
+export function escapeEnvValue(value: string): string {
+  return value.split('$').join('$$');
+}
+
 function withEnv(
   container: V1Container,
   env: Record<string, string>,
@@ -72,7 +81,10 @@ function withEnv(
     ...container,
     env: [
       ...(container.env ?? []).filter(e => !(e.name in env)),
-      ...Object.entries(env).map(([name, value]) => ({ name, value })),
+      ...Object.entries(env).map(([name, value]) => ({
+        name,
+        value: escapeEnvValue(value),
+      })),
     ],
   };
 }

@@ -7,7 +7,24 @@ export function parse<T>(
   value: unknown,
   what: 'query' | 'body' = 'query',
 ): T {
-  const result = schema.safeParse(value);
+  let result: z.SafeParseReturnType<unknown, T>;
+  try {
+    result = schema.safeParse(value);
+  } catch (error) {
+    // Coercion throws on objects that have no primitive value, such as Express's parse of
+    // `?limit[toString]=1`; name the nested fields instead of failing with a 500.
+    const nested =
+      typeof value === 'object' && value !== null
+        ? Object.entries(value)
+            .filter(([, v]) => typeof v === 'object' && v !== null)
+            .map(([k]) => k.slice(0, 40))
+        : [];
+    throw new InputError(
+      `${nested.join(', ') || what}: cannot be read (${
+        error instanceof Error ? error.message : String(error)
+      }); send plain text values`,
+    );
+  }
   if (!result.success)
     throw new InputError(
       result.error.issues

@@ -14,6 +14,7 @@ import {
   pgBackupDrillRecordPermission,
   pgBackupReadPermission,
   pgBackupRestorePermission,
+  shownValue,
 } from '@internal/plugin-pg-backup-common';
 import express, { Request } from 'express';
 import Router from 'express-promise-router';
@@ -145,7 +146,7 @@ const PEOPLE_AND_SERVICES: PrincipalType[] = ['user', 'service'];
 
 function checkedId(id: string, what: string): string {
   if (!ID.test(id))
-    throw new NotFoundError(`${what} ${id.slice(0, 80)} does not exist`);
+    throw new NotFoundError(`${what} ${shownValue(id)} does not exist`);
   return id;
 }
 

@@ -10,7 +10,9 @@ import {
 import {
   InputError,
   NotAllowedError,
+  NotFoundError,
   ServiceUnavailableError,
+  isError,
 } from '@backstage/errors';
 import {
   BackupEntry,
@@ -100,6 +102,13 @@ const logsQuery = z.object({
     })
     .optional(),
 });
+
+/** The refusals a read is audited for, with their status. */
+const REFUSALS: Record<string, number> = {
+  InputError: 400,
+  NotAllowedError: 403,
+  NotFoundError: 404,
+};
 
 /** The HTTP API of pg-backup (see `src/schema/openapi.yaml`). */
 export async function createRouter(
@@ -367,7 +376,49 @@ export async function createRouter(
     createRecoveryRouter({ ...options.recovery, authorizer, auditor }),
   );
 
+  // Refused reads are audited too (every write audits itself): a crafted ref to another Job,
+  // prefix or entity, or a read the caller may not make, leaves a trace.
+  router.use(
+    (
+      error: unknown,
+      req: Request,
+      _res: express.Response,
+      next: express.NextFunction,
+    ) => {
+      if (req.method !== 'GET' || !isError(error) || !REFUSALS[error.name]) {
+        next(error);
+        return;
+      }
+      auditor
+        .createEvent({
+          eventId: 'request-refused',
+          severityLevel: 'low',
+          request: req,
+          meta: {
+            route: req.originalUrl.slice(0, 500),
+            status: REFUSALS[error.name],
+          },
+        })
+        .then(event => event.fail({ error }))
+        .then(
+          () => next(error),
+          () => next(error),
+        );
+    },
+  );
+
+  // Any other path under the plugin is a JSON 404 naming it, like every other refusal.
+  router.use((req: Request) => {
+    throw new NotFoundError(
+      `pg-backup has no route ${req.method} ${req.path.slice(
+        0,
+        200,
+      )}; its routes are listed in src/schema/openapi.yaml`,
+    );
+  });
+
   // A cluster or S3 failure on an action is the upstream's fault: 503 with the reason, not 500.
+  // A path that is not valid percent-encoding (Express cannot decode it) is the caller's: 400.
   router.use(
     (
       error: unknown,
@@ -375,6 +426,17 @@ export async function createRouter(
       _res: express.Response,
       next: express.NextFunction,
     ) => {
+      if (error instanceof URIError) {
+        next(
+          new InputError(
+            `a path parameter (kind, namespace, name, job or id) is not valid percent-encoding: ${error.message.slice(
+              0,
+              120,
+            )}`,
+          ),
+        );
+        return;
+      }
       next(
         error instanceof UpstreamError
           ? new ServiceUnavailableError(error.message)

@@ -21,10 +21,17 @@ import {
 } from '@internal/plugin-pg-backup-common';
 import { UpstreamError, reasonOf, withTimeout } from '../upstream';
 import { S3Connection } from './S3Connection';
+import {
+  MAX_MANIFEST_BYTES,
+  ManifestSubject,
+  checkManifest,
+} from './checkManifest';
 
 const DAY_MS = 86_400_000;
 const MANIFEST_SUFFIX = '.manifest.json';
 const PAGE_KEYS = 1000;
+/** Pages one listing may take (10 million keys) before it is deemed endless. */
+const MAX_PAGES = 10_000;
 
 /** A backup object found by listing, with whether its manifest exists. */
 export interface ListedBackup extends BackupObjectFacts {
@@ -72,13 +79,18 @@ export class BackupStorage {
 
   private async send<T>(what: string, command: any): Promise<T> {
     this.counter.calls++;
+    // A call that outlived its timeout is aborted, not left holding one of the client's
+    // sockets: an endpoint that never answers would otherwise use up the connection pool, and
+    // every later call would time out long after the endpoint recovered.
+    const abort = new AbortController();
     try {
       return await withTimeout(
         `S3 ${what}`,
         this.timeoutMs,
-        this.client.send(command) as Promise<T>,
+        this.client.send(command, { abortSignal: abort.signal }) as Promise<T>,
       );
     } catch (error) {
+      abort.abort();
       throw describeS3Error(what, error);
     }
   }
@@ -94,6 +106,8 @@ export class BackupStorage {
     endBefore: string | undefined,
   ): Promise<_Object[]> {
     const objects: _Object[] = [];
+    const seen = new Set<string>();
+    const keys = new Set<string>();
     let token: string | undefined;
     for (;;) {
       const page = await this.send<{
@@ -112,9 +126,22 @@ export class BackupStorage {
       );
       for (const object of page.Contents ?? []) {
         if (endBefore !== undefined && object.Key! >= endBefore) return objects;
-        objects.push(object);
+        // Pages of an inconsistent endpoint may repeat a key: it counts once.
+        if (!keys.has(object.Key!)) objects.push(object);
+        keys.add(object.Key!);
       }
       if (!page.IsTruncated || !page.NextContinuationToken) return objects;
+      // A listing that hands back a token it gave before would never end: a broken or hostile
+      // endpoint must not keep a health read (and the fleet refresh waiting on it) forever.
+      if (seen.has(page.NextContinuationToken) || seen.size >= MAX_PAGES)
+        throw new UpstreamError(
+          `S3 list s3://${bucket}/${prefix} did not end: ${
+            seen.size >= MAX_PAGES
+              ? `more than ${MAX_PAGES} pages`
+              : 'it returned a continuation token it had already returned'
+          }`,
+        );
+      seen.add(page.NextContinuationToken);
       token = page.NextContinuationToken;
     }
   }
@@ -299,7 +326,10 @@ export class BackupStorage {
           Key: `${key}${MANIFEST_SUFFIX}`,
         }),
       );
-      const text = (await object.Body?.transformToString()) ?? '';
+      const text = await this.readText(
+        `get s3://${bucket}/${key}${MANIFEST_SUFFIX}`,
+        object,
+      );
       if (text.length > 1_000_000) return undefined;
       const data = JSON.parse(text);
       return {
@@ -326,6 +356,93 @@ export class BackupStorage {
         return undefined;
       if (error instanceof SyntaxError) return undefined;
       throw error;
+    }
+  }
+
+  /**
+   * The backups with the newest complete one of each role checked against its manifest (one GET
+   * per role): a manifest that lies about the dump (size, key, checksum format) or cannot be
+   * read makes that backup incomplete, with the reason, so it is never a recovery point.
+   */
+  async checkNewestManifests(
+    bucket: string,
+    backups: ListedBackup[],
+  ): Promise<ListedBackup[]> {
+    const time = (b: ListedBackup) => b.takenAt ?? b.lastModified;
+    const newestOf = (role: BackupRole) =>
+      backups
+        .filter(b => b.role === role && b.complete)
+        .reduce<ListedBackup | undefined>(
+          (newest, b) => (!newest || time(b) > time(newest) ? b : newest),
+          undefined,
+        );
+    const checked = (['backup', 'checkpoint'] as const)
+      .map(newestOf)
+      .filter((b): b is ListedBackup => b !== undefined);
+    const problems = new Map<ListedBackup, string | undefined>();
+    await Promise.all(
+      checked.map(async b =>
+        problems.set(b, await this.manifestProblem(bucket, b)),
+      ),
+    );
+    return backups.map(b => {
+      const problem = problems.get(b);
+      return problem ? { ...b, complete: false, manifestProblem: problem } : b;
+    });
+  }
+
+  /** Why a dump's manifest cannot be trusted, or undefined when it describes the dump. */
+  private async manifestProblem(
+    bucket: string,
+    backup: ManifestSubject,
+  ): Promise<string | undefined> {
+    const manifestKey = `${backup.key}${MANIFEST_SUFFIX}`;
+    let object: {
+      ContentLength?: number;
+      Body?: { transformToString(): Promise<string> };
+    };
+    try {
+      object = await this.send(
+        `get s3://${bucket}/${manifestKey}`,
+        new GetObjectCommand({ Bucket: bucket, Key: manifestKey }),
+      );
+    } catch (error) {
+      if (error instanceof UpstreamError && error.status === 404)
+        return `manifest ${manifestKey} does not exist`;
+      throw error;
+    }
+    if ((object.ContentLength ?? 0) > MAX_MANIFEST_BYTES) {
+      (object.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      return `manifest ${manifestKey} is larger than ${MAX_MANIFEST_BYTES} bytes`;
+    }
+    return checkManifest(
+      await this.readText(`get s3://${bucket}/${manifestKey}`, object),
+      backup,
+    );
+  }
+
+  /**
+   * An object's body as text, within the call timeout. The body arrives after the answer's
+   * headers, so it fails on its own (a connection cut, a checksum mismatch): the error names
+   * the object, like every S3 failure.
+   */
+  private async readText(
+    what: string,
+    object: { Body?: { transformToString(): Promise<string> } },
+  ): Promise<string> {
+    try {
+      return await withTimeout(
+        `S3 ${what}`,
+        this.timeoutMs,
+        object.Body?.transformToString() ?? Promise.resolve(''),
+      );
+    } catch (error) {
+      // The body's socket is given back, not left open behind a timed-out read.
+      (object.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      if (error instanceof UpstreamError) throw error;
+      throw new UpstreamError(
+        `S3 ${what} failed while reading the object: ${reasonOf(error)}`,
+      );
     }
   }
 

@@ -188,7 +188,9 @@ function evaluateBackups(
       severity: 'warning',
       subject: newest.key,
       message: `Newest backup ${newest.key} is ${
-        newest.size === 0 ? 'empty' : 'incomplete (no valid manifest)'
+        newest.size === 0
+          ? 'empty'
+          : newest.manifestProblem ?? 'incomplete (no valid manifest)'
       }; it is not counted as a recovery point`,
     });
   }

@@ -69,6 +69,8 @@ export interface BackupObjectFacts {
    * it from recovery points; `undefined` means the system writes no manifests.
    */
   complete?: boolean;
+  /** Why the manifest cannot be trusted (wrong size, key or checksum format), when it cannot. */
+  manifestProblem?: string;
 }
 
 /** Bucket settings relevant to the backups' prefix. */

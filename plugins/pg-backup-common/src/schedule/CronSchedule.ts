@@ -86,7 +86,10 @@ export class CronSchedule {
 
   /** The first scheduled time strictly after `after`, or undefined if there is none. */
   nextAfter(after: Date): Date | undefined {
-    return this.cron.nextRun(after) ?? undefined;
+    return outOfRangeAsUndefined(
+      [after],
+      () => this.cron.nextRun(after) ?? undefined,
+    );
   }
 
   /**
@@ -106,9 +109,41 @@ export class CronSchedule {
 
   /** The most recent scheduled time at or before `at`, looking back at most `horizonMs`. */
   previousAtOrBefore(at: Date, horizonMs: number): Date | undefined {
-    const [previous] = this.cron.previousRuns(1, new Date(at.getTime() + 1000));
+    const probe = new Date(at.getTime() + 1000);
+    const [previous] =
+      outOfRangeAsUndefined([probe], () => this.cron.previousRuns(1, probe)) ??
+      [];
     return previous && at.getTime() - previous.getTime() <= horizonMs
       ? previous
       : undefined;
+  }
+}
+
+/** The times croner is asked about: Kubernetes writes four-digit years, backups start in 1970. */
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59);
+
+/**
+ * Runs a croner lookup from `dates`. Outside 1970-9999 (a status time of year 275760, an
+ * invalid date) there is no such run: there croner throws, or for some zones never returns.
+ */
+function outOfRangeAsUndefined<T>(
+  dates: Date[],
+  lookup: () => T,
+): T | undefined {
+  if (
+    dates.some(
+      date =>
+        Number.isNaN(date.getTime()) ||
+        date.getTime() < EARLIEST ||
+        date.getTime() > LATEST,
+    )
+  )
+    return undefined;
+  try {
+    return lookup();
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
   }
 }

@@ -1,4 +1,5 @@
 import { checkTimeZone, zonedWallClockToUtc } from '../schedule/zonedTime';
+import { shownValue } from '../shownValue';
 
 /** How a backup's time was established. */
 export type BackupTimeSource = 'key' | 'object';
@@ -107,14 +108,14 @@ export function formatBackupKey(
 
 /**
  * Checks that a key requested by a user (e.g. a backup to restore) is a plain object under the
- * target's prefix: no `..` or empty segments, no control or backslash characters, at most 1024
- * bytes, ending in a file name. Returns the problem, or undefined.
+ * target's prefix: no `..` or empty segments, no control or backslash characters, valid Unicode,
+ * at most 1024 bytes, ending in a file name. Returns the problem, or undefined.
  */
 export function checkBackupKey(
   key: string,
   prefix: string,
 ): string | undefined {
-  const shown = key.length > 80 ? `${key.slice(0, 80)}…` : key;
+  const shown = shownValue(key);
   if (new TextEncoder().encode(key).length > 1024) {
     return `backup key "${shown}" is longer than S3's limit of 1024 bytes`;
   }
@@ -122,8 +123,16 @@ export function checkBackupKey(
     return `backup key "${shown}" is not under this database's prefix "${prefix}"`;
   }
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\\]/.test(key)) {
+  if (/[\u0000-\u001f\u007f-\u009f\\]/.test(key)) {
     return `backup key "${shown}" contains control characters or '\\'`;
+  }
+  // A lone UTF-16 surrogate has no UTF-8 form, so S3 could never store or find such a key.
+  if (
+    /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(
+      key,
+    )
+  ) {
+    return `backup key "${shown}" is not valid Unicode (it holds a lone surrogate); expected UTF-8 text`;
   }
   const rest = key.slice(prefix.length);
   if (

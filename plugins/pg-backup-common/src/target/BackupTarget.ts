@@ -1,5 +1,6 @@
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { parseDuration } from '../durations';
+import { shownValue } from '../shownValue';
 import {
   CRONJOB_NAME_MAX_LENGTH,
   checkBucketName,
@@ -115,7 +116,11 @@ export function readBackupTarget(
     const problem =
       value === '' ? `annotation ${annotation} is empty` : check(value);
     if (problem) {
-      problems.push({ annotation, value: raw, message: problem });
+      // The message alone is what HTTP errors and the fleet show, so it names the annotation.
+      const message = problem.includes(annotation)
+        ? problem
+        : `${annotation}: ${problem}`;
+      problems.push({ annotation, value: raw, message });
       return undefined;
     }
     return value;
@@ -161,7 +166,12 @@ export function readBackupTarget(
     } else {
       problems.push({
         annotation: PG_BACKUP_ANNOTATIONS.database,
-        message: `annotation ${PG_BACKUP_ANNOTATIONS.database} is required because the entity name "${entity.metadata.name}" is not a usable database name (1-63 letters, digits, '_' or '-', starting with a letter or '_')`,
+        message: `annotation ${
+          PG_BACKUP_ANNOTATIONS.database
+        } is required because the entity name "${entity.metadata.name.slice(
+          0,
+          80,
+        )}" is not a usable database name (1-63 letters, digits, '_' or '-', starting with a letter or '_')`,
       });
     }
   }
@@ -192,6 +202,7 @@ export function readBackupTarget(
   const deployments: string[] = [];
   read(PG_BACKUP_ANNOTATIONS.deployments, false, value => {
     const names = value.split(',').map(name => name.trim());
+    const list = shownValue(value);
     const bad = names
       .map(name => [
         name,
@@ -199,11 +210,11 @@ export function readBackupTarget(
       ])
       .find(([, p]) => p);
     if (bad) {
-      return `deployment list "${value}" contains ${bad[1]}; expected comma-separated Deployment names`;
+      return `deployment list "${list}" contains ${bad[1]}; expected comma-separated Deployment names`;
     }
     const duplicate = names.find((name, i) => names.indexOf(name) !== i);
     if (duplicate)
-      return `deployment "${duplicate}" is listed twice in "${value}"`;
+      return `deployment "${duplicate}" is listed twice in "${list}"`;
     deployments.push(...names);
     return undefined;
   });

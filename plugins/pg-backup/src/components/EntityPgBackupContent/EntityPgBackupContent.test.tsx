@@ -326,6 +326,26 @@ describe('EntityPgBackupContent', () => {
     expect(getJobLog).toHaveBeenCalledTimes(1);
   });
 
+  it('offers no logs to someone without pg-backup.logs.read, and says why', async () => {
+    const getJobLog = jest.fn();
+    await render(
+      database('nologs-db'),
+      { getJobs: async () => jobs, getJobLog },
+      false,
+    );
+    const table = await screen.findByRole('table', { name: 'Jobs' });
+    expect(
+      within(table).queryByRole('button', { name: /^Logs of / }),
+    ).not.toBeInTheDocument();
+    const notAllowed = within(table).getAllByText('not allowed');
+    expect(notAllowed).toHaveLength(2);
+    expect(notAllowed[0]).toHaveAttribute(
+      'title',
+      expect.stringContaining('pg-backup.logs.read'),
+    );
+    expect(getJobLog).not.toHaveBeenCalled();
+  });
+
   it('shows the storage policy against the retention objective, without the endpoint', async () => {
     await render(database('storage-db'), {
       getStoragePolicy: async () => ({

@@ -4,12 +4,14 @@ import {
   ResponseErrorPanel,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
+import { usePermission } from '@backstage/plugin-permission-react';
 import {
   CronJobSummary,
   Fact,
   JobSummary,
   describeSchedule,
   formatDuration,
+  pgBackupLogsReadPermission,
 } from '@internal/plugin-pg-backup-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
@@ -40,6 +42,10 @@ export function JobsCard(props: { entityRef: string }) {
     [api, props.entityRef],
   );
   const [logsOf, setLogsOf] = useState<JobSummary>();
+  const logsPermission = usePermission({
+    permission: pgBackupLogsReadPermission,
+    resourceRef: props.entityRef,
+  });
   const running =
     value?.jobs.known && value.jobs.value.some(j => j.state === 'running');
   useInterval(retry, running ? JOBS_REFRESH_MS : null);
@@ -61,7 +67,12 @@ export function JobsCard(props: { entityRef: string }) {
             History
           </Typography>
           <Known fact={value.jobs} what="Jobs">
-            {jobs => <JobsTable jobs={jobs} onLogs={setLogsOf} />}
+            {jobs => (
+              <JobsTable
+                jobs={jobs}
+                onLogs={logsPermission.allowed ? setLogsOf : undefined}
+              />
+            )}
           </Known>
         </Box>
       </>
@@ -141,10 +152,16 @@ function JobStateLabel(props: { state: JobSummary['state'] }) {
   return <StatusText kind={kind[props.state]}>{props.state}</StatusText>;
 }
 
+/** Why the logs column is empty for someone without pg-backup.logs.read. */
+export const LOGS_NOT_ALLOWED =
+  'Job logs need pg-backup.logs.read (owners, approvers and the platform team)';
+
 function JobsTable(props: {
   jobs: JobSummary[];
-  onLogs: (job: JobSummary) => void;
+  /** Absent when the user may not read logs. */
+  onLogs?: (job: JobSummary) => void;
 }) {
+  const { onLogs } = props;
   if (props.jobs.length === 0)
     return <Typography variant="body2">No Jobs in the cluster.</Typography>;
   return (
@@ -184,14 +201,20 @@ function JobsTable(props: {
               )}
             </TableCell>
             <TableCell>
-              <Button
-                size="small"
-                variant="outlined"
-                onClick={() => props.onLogs(job)}
-                aria-label={`Logs of ${job.name}`}
-              >
-                Logs
-              </Button>
+              {onLogs ? (
+                <Button
+                  size="small"
+                  variant="outlined"
+                  onClick={() => onLogs(job)}
+                  aria-label={`Logs of ${job.name}`}
+                >
+                  Logs
+                </Button>
+              ) : (
+                <Typography variant="caption" title={LOGS_NOT_ALLOWED}>
+                  not allowed
+                </Typography>
+              )}
             </TableCell>
           </TableRow>
         ))}

@@ -179,25 +179,42 @@ describe('PgBackupFleetPage', () => {
     expect(screen.queryByRole('table')).not.toBeInTheDocument();
   });
 
-  it('shows the backend error', async () => {
-    const error = await ResponseError.fromResponse(
+  async function backendError(status: number, message: string) {
+    return ResponseError.fromResponse(
       new Response(
         JSON.stringify({
-          error: {
-            name: 'NotAllowedError',
-            message: 'not allowed to pg-backup.health.read',
-          },
+          error: { name: 'Error', message },
           request: { method: 'GET', url: '/fleet' },
-          response: { statusCode: 403 },
+          response: { statusCode: status },
         }),
-        { status: 403, headers: { 'Content-Type': 'application/json' } },
+        { status, headers: { 'Content-Type': 'application/json' } },
       ),
+    );
+  }
+
+  it('shows the backend error', async () => {
+    const error = await backendError(503, 'fleet snapshot unavailable');
+    await render(async () => Promise.reject(error));
+    expect(
+      (await screen.findAllByText(/fleet snapshot unavailable/)).length,
+    ).toBeGreaterThan(0);
+    expect(screen.queryByRole('table')).not.toBeInTheDocument();
+  });
+
+  it('tells someone without pg-backup.fleet.read where to look instead', async () => {
+    const error = await backendError(
+      403,
+      'not allowed to pg-backup.fleet.read',
     );
     await render(async () => Promise.reject(error));
     expect(
-      (await screen.findAllByText(/not allowed to pg-backup.health.read/))
-        .length,
-    ).toBeGreaterThan(0);
+      await screen.findByText(
+        /The fleet view is for the platform team and approvers/,
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(/needs the permission pg-backup.fleet.read/),
+    ).toBeInTheDocument();
     expect(screen.queryByRole('table')).not.toBeInTheDocument();
   });
 

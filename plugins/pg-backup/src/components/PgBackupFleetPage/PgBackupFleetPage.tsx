@@ -6,8 +6,10 @@ import {
   Page,
   Progress,
   ResponseErrorPanel,
+  WarningPanel,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
+import { ResponseError } from '@backstage/errors';
 import {
   FleetResponse,
   PG_BACKUP_ANNOTATIONS,
@@ -128,6 +130,21 @@ function FleetView(props: { fleet: FleetResponse; now: Date }) {
   );
 }
 
+function isNotAllowed(error: Error | undefined): boolean {
+  return error instanceof ResponseError && error.response.status === 403;
+}
+
+/** For people outside the platform team and the approvers: where to look instead. */
+function FleetNotAllowed() {
+  return (
+    <WarningPanel
+      severity="info"
+      title="The fleet view is for the platform team and approvers"
+      message="It needs the permission pg-backup.fleet.read. The backups of the databases your team owns are on their catalog pages, in the Backups tab."
+    />
+  );
+}
+
 /** The fleet dashboard: backup compliance and health of every annotated database. */
 export function PgBackupFleetPage() {
   const api = useApi(pgBackupApiRef);
@@ -138,6 +155,7 @@ export function PgBackupFleetPage() {
 
   let content;
   if (loading) content = <Progress />;
+  else if (isNotAllowed(error)) content = <FleetNotAllowed />;
   else if (error) content = <ResponseErrorPanel error={error} />;
   else if (!value || value.fleet.items.length === 0) content = <NoDatabases />;
   else content = <FleetView fleet={value.fleet} now={value.now} />;
