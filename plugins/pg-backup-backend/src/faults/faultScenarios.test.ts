@@ -1,0 +1,732 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { ServiceFactory } from '@backstage/backend-plugin-api';
+import { JsonObject } from '@backstage/types';
+import catalogPlugin from '@backstage/plugin-catalog-backend';
+import permissionPlugin from '@backstage/plugin-permission-backend';
+import { FaultProxy } from '@internal/sandbox';
+import request from 'supertest';
+import { pgBackupPlugin } from '../plugin';
+import {
+  USERS,
+  recordingNotifications,
+  testPolicyModule,
+} from '../__testUtils__/testWorld';
+import { DEPLOYMENTS, RecoveryWorld } from '../__testUtils__/recoveryWorld';
+import {
+  FaultScenario,
+  HARMFUL,
+  describeScenario,
+  makeScenario,
+  seeded,
+} from '../__testUtils__/faultScenarios';
+
+const SCENARIOS = Number(
+  process.env.PG_BACKUP_FAULT_SCENARIOS ??
+    (process.env.PG_BACKUP_SOAK === '1' ? 2000 : 200),
+);
+const SEED = Number(process.env.PG_BACKUP_FAULT_SEED ?? Date.now() % 1e9);
+const SHOP = '/api/pg-backup/entities/resource/default/shop-postgresql';
+/** Longest a scenario may take: a restore cancelled after its faults cleared ends well within. */
+const SCENARIO_LIMIT_MS = 60_000;
+const TERMINAL = ['succeeded', 'failed', 'cancelled'];
+/** A degraded answer names its upstream: the cluster (with the namespace) or S3 (with the bucket). */
+const NAMES_UPSTREAM = /cluster sandbox.*\bshop\b|S3 .*shop-backups/s;
+const as = (user: string) => mockCredentials.user.header(user);
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+/** Fails with the scenario when `value` is not one of `allowed`. */
+function expectOneOf<T>(what: string, value: T, allowed: T[]) {
+  expect({ what, value, allowed: allowed.includes(value) }).toEqual({
+    what,
+    value,
+    allowed: true,
+  });
+}
+
+jest.setTimeout(SCENARIOS * 3_000 + 120_000);
+
+type Health = {
+  status: string;
+  findings: Array<{ code: string; subject?: string; message: string }>;
+};
+
+/** What must match between two answers for the same world: status and finding codes. */
+const shape = (status: string, codes: string[]) =>
+  `${status}: ${[...codes].sort().join(',')}`;
+
+describe(`fault scenarios over health, fleet, trigger, restore and drill (seed ${SEED}, ${SCENARIOS} scenarios)`, () => {
+  let world: RecoveryWorld;
+  let k8s: FaultProxy;
+  let s3: FaultProxy;
+  let backend: Awaited<ReturnType<typeof startTestBackend>>;
+  let server: any;
+  const scheduler = mockServices.scheduler() as ReturnType<
+    typeof mockServices.scheduler
+  > & {
+    factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
+  };
+  const secrets: string[] = [];
+
+  beforeAll(async () => {
+    world = await RecoveryWorld.start();
+    k8s = await FaultProxy.start({
+      target: world.sandbox.url,
+      flavor: 'kubernetes',
+      tls: {
+        key: fs.readFileSync(
+          path.join(world.sandbox.rootDir, 'apiserver.key'),
+          'utf8',
+        ),
+        cert: world.sandbox.caCertificate,
+      },
+      targetCa: world.sandbox.caCertificate,
+      seed: SEED,
+    });
+    s3 = await FaultProxy.start({
+      target: world.s3.endpoint,
+      flavor: 's3',
+      seed: SEED + 1,
+    });
+    const config = world.config({
+      cache: {
+        healthTtl: { milliseconds: 0 },
+        clusterListTtl: { milliseconds: 0 },
+        bucketSettingsTtl: { milliseconds: 0 },
+      },
+      upstreamTimeout: { milliseconds: 500 },
+      recovery: {
+        pollInterval: { milliseconds: 100 },
+        leaseTimeout: { seconds: 10 },
+        scaleDownTimeout: { seconds: 20 },
+      },
+    }) as any;
+    const cluster = config.kubernetes.clusterLocatorMethods[0].clusters[0];
+    cluster.url = k8s.url;
+    const s3Integration = config.integrations.awsS3[0];
+    s3Integration.endpoint = s3.url;
+    s3Integration.host = new URL(s3.url).host;
+    secrets.push(
+      cluster.serviceAccountToken,
+      s3Integration.secretAccessKey,
+      world.s3.credentials.secretAccessKey,
+    );
+    backend = await startTestBackend({
+      features: [
+        pgBackupPlugin,
+        catalogPlugin,
+        permissionPlugin,
+        testPolicyModule,
+        mockServices.rootConfig.factory({ data: config as JsonObject }),
+        scheduler.factory({ skipTaskRunOnStartup: true }),
+        recordingNotifications().factory,
+      ],
+    });
+    server = backend.server;
+    const until = Date.now() + 30_000;
+    while (Date.now() < until) {
+      const res = await request(server)
+        .get(`${SHOP}/health`)
+        .set('Authorization', as(USERS.owner));
+      if (res.status !== 404) break;
+      await sleep(100);
+    }
+  });
+
+  afterAll(async () => {
+    await backend?.stop();
+    await k8s?.stop();
+    await s3?.stop();
+    await world?.stop();
+  });
+
+  const clearFaults = () => {
+    k8s.clear();
+    s3.clear();
+  };
+
+  /** Applies a scenario's rules, with the generator seeded for this scenario. */
+  function applyFaults(s: FaultScenario, seed: number): void {
+    k8s.clearLog();
+    s3.clearLog();
+    k8s.setRules(s.kubernetes, seed);
+    s3.setRules(s.s3, seed + 1);
+  }
+
+  /** Schedules the cluster's disappearance (and return) relative to now. */
+  function scheduleDisappearance(s: FaultScenario): () => void {
+    if (s.disappearAfterMs === undefined) return () => undefined;
+    const gone = setTimeout(() => k8s.disappear(), s.disappearAfterMs);
+    const back = setTimeout(
+      () => k8s.reappear(),
+      s.disappearAfterMs + s.goneForMs,
+    );
+    return () => {
+      clearTimeout(gone);
+      clearTimeout(back);
+      k8s.reappear();
+    };
+  }
+
+  /** True when a request got a fault that keeps a fact from being read. */
+  const harmed = () =>
+    [...k8s.log, ...s3.log].some(r => r.fault && HARMFUL.includes(r.fault));
+
+  /** (b) No answer leaks a stack trace, internal details or a secret. */
+  function expectClean(body: unknown, what: string) {
+    const text = JSON.stringify(body ?? '');
+    expect({
+      what,
+      stack: /\s+at \S+ \(|node_modules|"stack"/.test(text),
+    }).toEqual({
+      what,
+      stack: false,
+    });
+    for (const secret of secrets)
+      expect({ what, leaks: secret && text.includes(secret) }).toEqual({
+        what,
+        leaks: false,
+      });
+  }
+
+  /** (b, c) A 5xx is a clean 503 naming the failing upstream. */
+  function expectCleanError(res: request.Response, what: string) {
+    expectClean(res.body, what);
+    if (res.status >= 500) {
+      expect({ what, status: res.status }).toEqual({ what, status: 503 });
+      expect({ what, message: res.body?.error?.message }).toEqual({
+        what,
+        message: expect.stringMatching(NAMES_UPSTREAM),
+      });
+    }
+  }
+
+  const health = () =>
+    request(server)
+      .get(`${SHOP}/health`)
+      .set('Authorization', as(USERS.owner))
+      .timeout(30_000);
+
+  async function fleetEntry() {
+    await scheduler.triggerTask('pg-backup-refresh-fleet-health');
+    const res = await request(server)
+      .get('/api/pg-backup/fleet')
+      .set('Authorization', as(USERS.owner))
+      .timeout(30_000);
+    return { res, entry: res.body.items?.[0] };
+  }
+
+  /** (a, c) A health answer under faults: equal to the fault-free one, or degraded and saying why. */
+  function checkHealth(
+    what: string,
+    h: Health,
+    partial: boolean,
+    before: string,
+    after: string,
+  ) {
+    const unavailable = h.findings.filter(f => f.code === 'fact-unavailable');
+    expect({ what, partial }).toEqual({
+      what,
+      partial: unavailable.length > 0,
+    });
+    if (unavailable.length > 0) {
+      expect({ what, status: h.status }).toEqual({
+        what,
+        status: expect.stringMatching(/^(unknown|critical)$/),
+      });
+      for (const f of unavailable)
+        expect({ what, message: f.message }).toEqual({
+          what,
+          message: expect.stringMatching(NAMES_UPSTREAM),
+        });
+    } else if (before === after) {
+      // Every fact was read: the answer is the fault-free one.
+      expect({
+        what,
+        answer: shape(
+          h.status,
+          h.findings.map(f => f.code),
+        ),
+      }).toEqual({
+        what,
+        answer: before,
+      });
+    }
+    if (!harmed() && before === after)
+      expect({ what, degradedWithoutFault: unavailable.length }).toEqual({
+        what,
+        degradedWithoutFault: 0,
+      });
+  }
+
+  const healthShape = (body: any) =>
+    shape(
+      body.health.status,
+      body.health.findings.map((f: { code: string }) => f.code),
+    );
+
+  /**
+   * The last fault-free answer (health and fleet evaluate alike), reused for a moment to keep
+   * the suite fast; triggers and operations change the world, so they forget it.
+   */
+  let faultFree: { shape: string; at: number } | undefined;
+  const remember = (answer: string) => {
+    faultFree = { shape: answer, at: Date.now() };
+    return answer;
+  };
+  const recent = () =>
+    faultFree && Date.now() - faultFree.at < 1_500
+      ? faultFree.shape
+      : undefined;
+
+  async function healthScenario(s: FaultScenario, what: string) {
+    const before = recent() ?? remember(healthShape((await health()).body));
+    applyFaults(s, SEED + s.index);
+    const undo = scheduleDisappearance(s);
+    const res = await health();
+    undo();
+    clearFaults();
+    expectClean(res.body, what);
+    expect({ what, status: res.status }).toEqual({ what, status: 200 });
+    // The fault-free answer again, only when needed to tell a fault from a changed world.
+    const after =
+      !res.body.partial && healthShape(res.body) !== before
+        ? remember(healthShape((await health()).body))
+        : before;
+    checkHealth(what, res.body.health, res.body.partial, before, after);
+  }
+
+  async function fleetScenario(s: FaultScenario, what: string) {
+    let before = recent();
+    if (!before) {
+      const b = (await fleetEntry()).entry;
+      before = remember(shape(b.status, b.findingCodes));
+    }
+    applyFaults(s, SEED + s.index);
+    const undo = scheduleDisappearance(s);
+    const { res, entry } = await fleetEntry();
+    undo();
+    clearFaults();
+    let after = before;
+    if (
+      !entry.findingCodes.includes('fact-unavailable') &&
+      shape(entry.status, entry.findingCodes) !== before
+    ) {
+      const a = (await fleetEntry()).entry;
+      after = remember(shape(a.status, a.findingCodes));
+    }
+    expectClean(res.body, what);
+    expect({ what, status: res.status }).toEqual({ what, status: 200 });
+    const degraded = entry.findingCodes.includes('fact-unavailable');
+    if (degraded) {
+      expect({ what, status: entry.status }).toEqual({
+        what,
+        status: expect.stringMatching(/^(unknown|critical)$/),
+      });
+      if (entry.status === 'unknown')
+        expect({ what, summary: entry.summary }).toEqual({
+          what,
+          summary: expect.stringMatching(NAMES_UPSTREAM),
+        });
+    } else if (before === after) {
+      expect({ what, answer: shape(entry.status, entry.findingCodes) }).toEqual(
+        {
+          what,
+          answer: before,
+        },
+      );
+    }
+  }
+
+  async function triggerScenario(s: FaultScenario, what: string) {
+    faultFree = undefined;
+    applyFaults(s, SEED + s.index);
+    const undo = scheduleDisappearance(s);
+    const res = await request(server)
+      .post(`${SHOP}/backups`)
+      .set('Authorization', as(USERS.owner))
+      .timeout(30_000);
+    undo();
+    clearFaults();
+    expectCleanError(res, what);
+    expectOneOf(what, res.status, [202, 409, 503]);
+    if (res.status === 202) {
+      // (a) A started backup is a Job that exists.
+      const job = await world
+        .admin()
+        .batch.readNamespacedJob({ namespace: 'shop', name: res.body.job })
+        .catch(() => undefined);
+      expect({ what, created: job?.metadata?.name }).toEqual({
+        what,
+        created: res.body.job,
+      });
+    }
+  }
+
+  /** The lock is free: a dry run of a verification reports no running operation. */
+  async function expectUnlocked(what: string) {
+    const plan = await request(server)
+      .post(`${SHOP}/operations`)
+      .set('Authorization', as(USERS.owner))
+      .send({ kind: 'verify', dryRun: true });
+    expect({ what, status: plan.status }).toEqual({ what, status: 200 });
+    expect({ what, problems: plan.body.problems }).toEqual({
+      what,
+      problems: [],
+    });
+  }
+
+  async function approval(): Promise<string> {
+    const created = await request(server)
+      .post(`${SHOP}/approvals`)
+      .set('Authorization', as(USERS.owner))
+      .send({ kind: 'emergency', reason: 'fault scenario' });
+    expect(created.status).toBe(201);
+    const decided = await request(server)
+      .post(`/api/pg-backup/approvals/${created.body.id}/decision`)
+      .set('Authorization', as(USERS.other))
+      .send({ decision: 'approve' });
+    expect(decided.status).toBe(200);
+    return created.body.id;
+  }
+
+  /**
+   * The run's databases but the agent's own staging databases (`<target>__restoring_<suffix>`):
+   * a restore Job stopped by a cancellation may leave one (the agent's to drop, noted in the
+   * report of issue 8), while the scratch database the drill's cleanup step owns must be gone.
+   */
+  const scratchless = async () =>
+    (await world.databases()).filter(name => !name.includes('__restoring_'));
+
+  async function operationScenario(s: FaultScenario, what: string) {
+    faultFree = undefined;
+    const body: Record<string, unknown> = { kind: s.route };
+    if (s.route === 'emergency') {
+      body.approvalId = await approval();
+      body.confirmation = world.database;
+    }
+    const databases = await scratchless();
+    applyFaults(s, SEED + s.index);
+    const res = await request(server)
+      .post(`${SHOP}/operations`)
+      .set('Authorization', as(USERS.owner))
+      .send(body)
+      .timeout(30_000);
+    // The cluster disappears while the operation runs.
+    const undo = scheduleDisappearance(s);
+    expectCleanError(res, what);
+    expectOneOf(what, res.status, [202, 400, 403, 503]);
+    if (res.status === 400 || res.status === 403)
+      expect({ what, message: res.body.error.message }).toEqual({
+        what,
+        message: expect.stringMatching(NAMES_UPSTREAM),
+      });
+    if (res.status === 202) {
+      await sleep(s.faultWindowMs);
+      await sleep(
+        Math.max(0, (s.disappearAfterMs ?? 0) + s.goneForMs - s.faultWindowMs),
+      );
+      undo();
+      clearFaults();
+      const id = res.body.id;
+      await request(server)
+        .post(`/api/pg-backup/operations/${id}/cancel`)
+        .set('Authorization', as(USERS.owner));
+      let op: any;
+      const until = Date.now() + 90_000;
+      do {
+        await sleep(100);
+        op = (
+          await request(server)
+            .get(`/api/pg-backup/operations/${id}`)
+            .set('Authorization', as(USERS.owner))
+        ).body;
+      } while (!TERMINAL.includes(op.state) && Date.now() < until);
+      expectClean(op, what);
+      expectOneOf(what, op.state, TERMINAL);
+      if (process.env.PG_BACKUP_FAULT_VERBOSE)
+        process.stderr.write(`  ${op.state}: ${op.error ?? ''}\n`);
+      // (c) A failure says what failed: an upstream, a Job or the checks.
+      if (op.state === 'failed')
+        expect({ what, error: op.error }).toEqual({
+          what,
+          error: expect.stringMatching(
+            /cluster sandbox|S3 |job \S+ failed|verification failed|PostgreSQL is not running/,
+          ),
+        });
+      // (d) Deployments end at their recorded counts.
+      expect({ what, replicas: await world.replicas() }).toEqual({
+        what,
+        replicas: DEPLOYMENTS,
+      });
+      // (d) An ended operation leaves no Job of its own running unstopped (an emergency's
+      // restore Job writing into the live database after the application was scaled back up);
+      // a stopped Job (deadline 1 s) may still be on its way out...
+      const running = (await world.operationJobs(id))
+        .filter(
+          job =>
+            job.spec?.activeDeadlineSeconds !== 1 &&
+            !job.status?.conditions?.some(
+              c =>
+                ['Complete', 'Failed'].includes(c.type) && c.status === 'True',
+            ),
+        )
+        .map(job => job.metadata?.name);
+      expect({ what, running }).toEqual({ what, running: [] });
+      // ...and a drill leaves no scratch database behind.
+      if (s.route === 'drill')
+        expect({ what, databases: await scratchless() }).toEqual({
+          what,
+          databases,
+        });
+    } else {
+      undo();
+      clearFaults();
+    }
+    // (d) The lock is released once the fault cleared.
+    await expectUnlocked(what);
+  }
+
+  it('keeps every invariant in every scenario', async () => {
+    const started = Date.now();
+    const random = seeded(SEED);
+    const counts: Record<string, number> = {};
+    let faulted = 0;
+    // eslint-disable-next-line no-console
+    console.log(
+      `fault scenarios: seed ${SEED} (replay with PG_BACKUP_FAULT_SEED=${SEED}), ${SCENARIOS} scenarios`,
+    );
+    for (let i = 0; i < SCENARIOS; i++) {
+      const s = makeScenario(i, random);
+      const what = `seed ${SEED} ${describeScenario(s)}`;
+      counts[s.route] = (counts[s.route] ?? 0) + 1;
+      const began = Date.now();
+      if (process.env.PG_BACKUP_FAULT_VERBOSE)
+        process.stderr.write(`${what}\n`);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const run = () => {
+          switch (s.route) {
+            case 'health':
+              return healthScenario(s, what);
+            case 'fleet':
+              return fleetScenario(s, what);
+            case 'trigger':
+              return triggerScenario(s, what);
+            default:
+              return operationScenario(s, what);
+          }
+        };
+        // A scenario that never ends is a failure of that scenario, not a silent suite timeout.
+        await Promise.race([
+          run(),
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () =>
+                reject(
+                  new Error(
+                    `${what}: no answer within ${SCENARIO_LIMIT_MS} ms`,
+                  ),
+                ),
+              SCENARIO_LIMIT_MS,
+            );
+          }),
+        ]);
+        if (harmed()) faulted++;
+      } finally {
+        clearTimeout(timer);
+        clearFaults();
+        if (process.env.PG_BACKUP_FAULT_VERBOSE)
+          process.stderr.write(`  ${Date.now() - began} ms\n`);
+      }
+    }
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(SCENARIOS);
+    // The suite is not vacuous: many scenarios really kept some fact from being read.
+    expect(faulted).toBeGreaterThanOrEqual(Math.floor(SCENARIOS / 3));
+    // eslint-disable-next-line no-console
+    console.log(
+      `fault scenarios: ${JSON.stringify(
+        counts,
+      )}, ${faulted} with a harmful fault, in ${Math.round(
+        (Date.now() - started) / 1000,
+      )} s`,
+    );
+  });
+  /** Waits until an operation ended (at most 90 s) and returns it. */
+  async function ended(id: string): Promise<any> {
+    const until = Date.now() + 90_000;
+    for (;;) {
+      const op = (
+        await request(server)
+          .get(`/api/pg-backup/operations/${id}`)
+          .set('Authorization', as(USERS.owner))
+      ).body;
+      if (TERMINAL.includes(op.state) || Date.now() > until) return op;
+      await sleep(100);
+    }
+  }
+
+  /** Resolves once `check` holds, polling every 20 ms (at most 30 s). */
+  async function when(check: () => Promise<boolean>): Promise<void> {
+    const until = Date.now() + 30_000;
+    while (!(await check()) && Date.now() < until) await sleep(20);
+  }
+
+  it('scales the Deployments back when the cluster disappears for longer than the first retries of an emergency', async () => {
+    const res = await request(server)
+      .post(`${SHOP}/operations`)
+      .set('Authorization', as(USERS.owner))
+      .send({
+        kind: 'emergency',
+        approvalId: await approval(),
+        confirmation: world.database,
+      });
+    expect(res.status).toBe(202);
+    // The cluster vanishes as soon as the application is down, for 5 s (scale-back used to give
+    // up after 3 tries in 3.5 s, leaving the application at 0 replicas: seed 42, scenario #54).
+    await when(async () => (await world.replicas()).backend === 0);
+    k8s.disappear();
+    await sleep(5_000);
+    k8s.reappear();
+    const op = await ended(res.body.id);
+    expect(TERMINAL).toContain(op.state);
+    expect(await world.replicas()).toEqual(DEPLOYMENTS);
+    await expectUnlocked('emergency after a 5 s outage');
+  });
+
+  it('follows a Job through a short outage instead of giving it up while it runs', async () => {
+    const databases = await scratchless();
+    const res = await request(server)
+      .post(`${SHOP}/operations`)
+      .set('Authorization', as(USERS.owner))
+      .send({ kind: 'drill' });
+    expect(res.status).toBe(202);
+    const id = res.body.id;
+    // The restore Job runs; the portal loses the cluster for 1.5 s (seed 42, scenario #4: the
+    // drill failed at the first unanswered poll and left its Job running and its database).
+    await when(async () => (await world.operationJobs(id)).length > 0);
+    k8s.disappear();
+    await sleep(1_500);
+    k8s.reappear();
+    const op = await ended(id);
+    expect({ state: op.state, error: op.error }).toEqual({
+      state: 'succeeded',
+      error: undefined,
+    });
+    const unfinished = (await world.operationJobs(id)).filter(
+      job => !job.status?.conditions?.some(c => c.status === 'True'),
+    );
+    expect(unfinished).toEqual([]);
+    expect(await scratchless()).toEqual(databases);
+  });
+
+  it('reads Kubernetes lists answered in pages to their end (seed 42, scenario #139)', async () => {
+    const jobs = () =>
+      request(server).get(`${SHOP}/jobs`).set('Authorization', as(USERS.owner));
+    const names = (body: any) => {
+      expect(body.jobs.known).toBe(true);
+      return body.jobs.value.map((j: { name: string }) => j.name).sort();
+    };
+    // Two more Jobs of the CronJob, as an operator's `kubectl create job --from` would make.
+    const { batch } = world.admin();
+    const cronJob = await batch.readNamespacedCronJob({
+      namespace: 'shop',
+      name: 'postgresql-backup',
+    });
+    for (const suffix of ['a', 'b'])
+      await batch.createNamespacedJob({
+        namespace: 'shop',
+        body: {
+          metadata: {
+            name: `postgresql-backup-paging-${suffix}`,
+            ownerReferences: [
+              {
+                apiVersion: 'batch/v1',
+                kind: 'CronJob',
+                name: 'postgresql-backup',
+                uid: cronJob.metadata!.uid!,
+                controller: true,
+              },
+            ],
+          },
+          spec: {
+            backoffLimit: 0,
+            template: {
+              spec: {
+                restartPolicy: 'Never',
+                containers: [
+                  { name: 'agent', image: 'busybox', command: ['true'] },
+                ],
+              },
+            },
+          },
+        },
+      });
+    const whole = await jobs();
+    expect(whole.status).toBe(200);
+    expect(names(whole.body).length).toBeGreaterThan(1);
+    k8s.setRules([{ method: 'GET', fault: { kind: 'paginate', pageSize: 1 } }]);
+    const paged = await jobs();
+    clearFaults();
+    expect(names(paged.body)).toEqual(names(whole.body));
+    expect(k8s.log.filter(r => /\/jobs$/.test(r.path)).length).toBeGreaterThan(
+      1,
+    );
+  });
+
+  it('answers a health read whose listing never ends with the S3 fact unknown (seed 42, scenario #6)', async () => {
+    s3.setRules([{ query: /list-type=2/, fault: { kind: 'endless-pages' } }]);
+    const res = await health();
+    clearFaults();
+    expect(res.status).toBe(200);
+    expect(res.body.health.status).toMatch(/^(unknown|critical)$/);
+    expect(res.body.health.findings).toContainEqual(
+      expect.objectContaining({
+        code: 'fact-unavailable',
+        subject: 'backups',
+        message: expect.stringMatching(
+          /S3 list s3:\/\/shop-backups\/.* did not end: it returned a continuation token it had already returned/,
+        ),
+      }),
+    );
+  });
+
+  it('names the object when an S3 body cannot be read (seed 42, scenario #83)', async () => {
+    s3.setRules([
+      { method: 'GET', path: /\.manifest\.json$/, fault: { kind: 'truncate' } },
+    ]);
+    const res = await health();
+    clearFaults();
+    expect(res.status).toBe(200);
+    expect(res.body.partial).toBe(true);
+    const unavailable = res.body.health.findings.filter(
+      (f: { code: string }) => f.code === 'fact-unavailable',
+    );
+    expect(unavailable.length).toBeGreaterThan(0);
+    for (const f of unavailable)
+      expect(f.message).toMatch(
+        /S3 get s3:\/\/shop-backups\/postgresql\/daily\/\S+\.manifest\.json failed while reading the object/,
+      );
+  });
+
+  it('frees the connections of calls that timed out (seed 2026, scenario #509)', async () => {
+    // An S3 endpoint that never answers: each health read leaves its calls hanging. Calls that
+    // outlived their timeout used to keep their sockets, until the client's pool (50) was used
+    // up and every later S3 call timed out, long after the endpoint had recovered.
+    s3.setRules([{ fault: { kind: 'hang' } }]);
+    k8s.setRules([{ fault: { kind: 'hang' } }]);
+    const hung = await Promise.all(Array.from({ length: 20 }, () => health()));
+    expect(hung.every(r => r.body.partial === true)).toBe(true);
+    clearFaults();
+    const res = await health();
+    const unavailable = res.body.health.findings.filter(
+      (f: { code: string }) => f.code === 'fact-unavailable',
+    );
+    expect(unavailable).toEqual([]);
+  });
+});
