@@ -3,6 +3,8 @@
  * hosts the pg-backup plugins next to catalog, scaffolder, permissions, notifications and search.
  */
 import { createBackend } from '@backstage/backend-defaults';
+// a named export: a dynamic import() of the package only sees its default export in dev
+import { pgBackupPermissionPolicyModule } from '@internal/plugin-pg-backup-backend';
 
 const backend = createBackend();
 
@@ -27,11 +29,7 @@ backend.add(import('@internal/plugin-scaffolder-backend-module-pg-backup'));
 // pg-backup's roles (guest, other team, owner, approver, admin; see the README's Security
 // section); other plugins' permissions stay allowed.
 backend.add(import('@backstage/plugin-permission-backend'));
-backend.add(
-  import('@internal/plugin-pg-backup-backend').then(m => ({
-    default: m.pgBackupPermissionPolicyModule,
-  })),
-);
+backend.add(pgBackupPermissionPolicyModule);
 
 backend.add(import('@backstage/plugin-search-backend'));
 backend.add(import('@backstage/plugin-search-backend-module-pg'));

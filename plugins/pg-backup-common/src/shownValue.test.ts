@@ -28,6 +28,7 @@ describe('shownValue', () => {
       fc.property(fc.string({ unit: 'binary', maxLength: 400 }), value => {
         const shown = shownValue(value);
         expect(shown).not.toMatch(
+          // eslint-disable-next-line no-control-regex -- the characters it must never contain
           /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/,
         );
         // each kept unit grows to at most 6 characters (\uXXXX), plus the ellipsis

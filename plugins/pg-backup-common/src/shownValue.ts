@@ -7,6 +7,7 @@ export const SHOWN_VALUE_LENGTH = 80;
 // C0/C1 controls (newlines included), bidirectional marks, embeddings, overrides and isolates,
 // and the Unicode line/paragraph separators.
 const UNSAFE =
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /**
