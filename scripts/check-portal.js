@@ -155,6 +155,33 @@ async function runBrowserTests() {
   console.log(`browser screenshots: ${shots.join(', ') || 'none'}`);
 }
 
+/**
+ * Adds the running sandbox's secrets (the portal's and the admin's service-account tokens, the S3
+ * secret key) to PG_BACKUP_SECRETS_FILE, so the secret scan also looks for them in the portal's
+ * and the browser tests' output.
+ */
+function registerSandboxSecrets() {
+  const file = process.env.PG_BACKUP_SECRETS_FILE;
+  if (!file) return;
+  const read = name => {
+    try {
+      return fs.readFileSync(path.join(root, '.sandbox', name), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const config = read('app-config.sandbox.yaml');
+  const found = [
+    ['portal service-account token', /serviceAccountToken: (\S+)/.exec(config)],
+    ['S3 secret key', /secretAccessKey: (\S+)/.exec(config)],
+    ['admin kubeconfig token', /token: (\S+)/.exec(read('kubeconfig'))],
+  ].filter(([, match]) => match);
+  fs.appendFileSync(
+    file,
+    found.map(([label, match]) => `sandbox ${label}\t${match[1]}\n`).join(''),
+  );
+}
+
 async function main() {
   for (const port of [3000, 7007, 6443, 4566]) {
     if (await portInUse(port)) {
@@ -174,7 +201,12 @@ async function main() {
     env: { ...process.env, BROWSER: 'none' },
   });
   const log = [];
+  // The whole output, for the secret scan of scripts/test.sh (PG_BACKUP_PORTAL_LOG).
+  const fullLog = process.env.PG_BACKUP_PORTAL_LOG
+    ? fs.createWriteStream(process.env.PG_BACKUP_PORTAL_LOG, { flags: 'a' })
+    : undefined;
   const keep = chunk => {
+    fullLog?.write(chunk);
     log.push(chunk.toString());
     if (log.length > 400) log.shift();
   };
@@ -256,6 +288,8 @@ async function main() {
       kubectl.status === 0 && kubectl.stdout.includes('namespace/qawave'),
       (kubectl.stdout + kubectl.stderr).trim().replace(/\n/g, ' '),
     );
+
+    registerSandboxSecrets();
 
     const jobs = require('child_process').spawnSync(
       'kubectl',
