@@ -2,8 +2,12 @@ import { createHash } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3Sandbox, seedBucket } from '@internal/sandbox';
 import type { AgentLog } from './AgentLog';
+import { Client } from 'pg';
 import {
+  PG,
   databaseExists,
+  dropDatabases,
+  sql,
   uniqueDatabaseName,
 } from './__testUtils__/testEnvironment';
 import { readAgentConfig } from './config';
@@ -11,6 +15,8 @@ import type { BackupManifest } from './manifest';
 import {
   RESTORE_SESSION_OPTIONS,
   defaultTargetDatabase,
+  dropAbandonedStagingDatabases,
+  stagingDatabaseName,
   restoreEnvironment,
   restoreFromS3,
 } from './restoreFromS3';
@@ -81,6 +87,9 @@ describe('restoreFromS3', () => {
         ],
       });
       const target = uniqueDatabaseName('junk');
+      // left by an earlier restore whose pod was killed: dropped before this one starts
+      const abandoned = stagingDatabaseName(target, '0badcafe');
+      await sql(`CREATE DATABASE "${abandoned}"`);
       const config = readAgentConfig('restore', {
         PGHOST: '127.0.0.1',
         S3_BUCKET: 'restore-test',
@@ -101,6 +110,35 @@ describe('restoreFromS3', () => {
         message: expect.stringContaining(message),
       });
       expect(await databaseExists(target)).toBe(false);
+      expect(await databaseExists(abandoned)).toBe(false);
     },
   );
+});
+
+describe('dropAbandonedStagingDatabases', () => {
+  it('drops only the unconnected staging databases of its target', async () => {
+    const target = uniqueDatabaseName('sweep');
+    const abandoned = stagingDatabaseName(target, 'deadbeef');
+    const inUse = stagingDatabaseName(target, '0000beef');
+    const otherTarget = stagingDatabaseName(`${target}x`, 'deadbeef');
+    const notStaging = `${target}__restoring_notours`;
+    const all = [abandoned, inUse, otherTarget, notStaging];
+    for (const name of all) await sql(`CREATE DATABASE "${name}"`);
+    const restoring = new Client({ ...PG, database: inUse });
+    await restoring.connect();
+    const admin = new Client({ ...PG, database: 'postgres' });
+    await admin.connect();
+    try {
+      expect(await dropAbandonedStagingDatabases(admin, target)).toEqual([
+        abandoned,
+      ]);
+      expect(await databaseExists(abandoned)).toBe(false);
+      for (const kept of [inUse, otherTarget, notStaging])
+        expect(await databaseExists(kept)).toBe(true);
+    } finally {
+      await restoring.end();
+      await admin.end();
+      await dropDatabases(all);
+    }
+  });
 });

@@ -216,6 +216,45 @@ export function chooseRestoreMode(
     : 'stream';
 }
 
+/** The staging database a restore into `target` fills before the swap (`suffix`: 8 hex digits). */
+export function stagingDatabaseName(target: string, suffix: string): string {
+  return `${target.slice(0, 40)}__restoring_${suffix}`;
+}
+
+/**
+ * Drops the staging databases of `target` that an interrupted restore left behind (its pod
+ * killed before it could clean up): those named like ours with no session connected. A staging
+ * database being filled right now has pg_restore's sessions and is kept; a plain DROP (no FORCE)
+ * also keeps one that someone connects to meanwhile. Returns the names dropped.
+ */
+export async function dropAbandonedStagingDatabases(
+  admin: Client,
+  target: string,
+): Promise<string[]> {
+  const pattern = new RegExp(
+    `^${stagingDatabaseName(target, '').replace(
+      /[.*+?^${}()|[\]\\]/g,
+      '\\$&',
+    )}[0-9a-f]{8}$`,
+  );
+  const { rows } = await admin.query<{ datname: string }>(
+    `SELECT d.datname FROM pg_database d
+      WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`,
+  );
+  const dropped: string[] = [];
+  for (const { datname } of rows.filter(r => pattern.test(r.datname))) {
+    try {
+      await admin.query(
+        `DROP DATABASE IF EXISTS ${admin.escapeIdentifier(datname)}`,
+      );
+      dropped.push(datname);
+    } catch {
+      // someone connected meanwhile: not abandoned after all
+    }
+  }
+  return dropped;
+}
+
 async function createDatabase(admin: Client, name: string): Promise<void> {
   await admin.query(
     `CREATE DATABASE ${admin.escapeIdentifier(name)} TEMPLATE template0`,
@@ -359,8 +398,13 @@ export async function restoreFromS3(
     const mode = chooseRestoreMode(config, manifest);
     // Restore into a staging database and swap it in only once pg_restore has succeeded and the
     // bytes matched the manifest: a failed, corrupt or interrupted restore never touches the target.
+    for (const name of await dropAbandonedStagingDatabases(admin, target)) {
+      log.warn(
+        `restore: dropped staging database "${name}", left behind by an interrupted restore`,
+      );
+    }
     const suffix = randomBytes(4).toString('hex');
-    const staging = `${target.slice(0, 40)}__restoring_${suffix}`;
+    const staging = stagingDatabaseName(target, suffix);
     const corrupt = (got: { sizeBytes: number; sha256: string }) =>
       refused(
         `refusing to restore s3://${s3.bucket}/${key}: it has ${got.sizeBytes} bytes with sha256 ${got.sha256}, but its manifest says ${manifest.sizeBytes} bytes with sha256 ${manifest.sha256}; the object is corrupt or was replaced. Database "${target}" was not touched`,
