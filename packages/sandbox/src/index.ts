@@ -27,7 +27,7 @@ export {
 } from './portal/portalAccess';
 export type { PortalEndpoints, PortalNamespace } from './portal/portalAccess';
 export { WORLD } from './world/seedWorld';
-export { FaultProxy } from './faults/FaultProxy';
+export { FaultProxy, seededRandom } from './faults/FaultProxy';
 export type {
   Fault,
   FaultFlavor,

@@ -71,8 +71,8 @@ const HOST = '127.0.0.1';
 /** The continuation token of `endless-pages`: the proxy sends it and strips it again. */
 const ENDLESS_TOKEN = 'fault-proxy-endless';
 
-/** mulberry32: a small, fast, seedable generator. */
-function generator(seed: number): () => number {
+/** mulberry32: a small, fast, seedable generator of numbers in [0, 1). */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -107,7 +107,7 @@ export class FaultProxy {
     /** The proxy's base URL. */
     readonly url: string,
   ) {
-    this.random = generator(options.seed ?? 1);
+    this.random = seededRandom(options.seed ?? 1);
     this.upstreamAgent = options.target.startsWith('https:')
       ? new https.Agent({ keepAlive: true, ca: options.targetCa })
       : new http.Agent({ keepAlive: true });
@@ -152,7 +152,7 @@ export class FaultProxy {
   /** Replaces the rules (and restarts the generator from `seed`, when given). */
   setRules(rules: FaultRule[], seed?: number): void {
     this.rules = rules.map(r => ({ ...r, used: 0 }));
-    if (seed !== undefined) this.random = generator(seed);
+    if (seed !== undefined) this.random = seededRandom(seed);
   }
 
   /** Removes every rule and brings a vanished upstream back. */

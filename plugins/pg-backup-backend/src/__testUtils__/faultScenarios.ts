@@ -1,4 +1,4 @@
-import { Fault, FaultRule } from '@internal/sandbox';
+import { Fault, FaultRule, seededRandom } from '@internal/sandbox';
 
 /** The routes a scenario exercises. */
 export type ScenarioRoute =
@@ -34,17 +34,8 @@ export const HARMFUL: ReadonlyArray<string> = [
   'disappeared',
 ];
 
-/** mulberry32: the scenarios' seeded generator. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The scenarios' seeded generator: the fault proxy's own mulberry32. */
+export const seeded = seededRandom;
 
 type Target = { method?: string; path?: RegExp; query?: RegExp };
 
