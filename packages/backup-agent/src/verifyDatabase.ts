@@ -1,26 +1,18 @@
+import type {
+  VerificationCheck,
+  VerificationReport,
+} from '@internal/plugin-pg-backup-common';
 import type { AgentConfig } from './config';
 import { BackupManifest, readManifest } from './manifest';
 import { connectPostgres } from './postgresAccess';
 import type { RunContext } from './runBackup';
 import { DatabaseFacts, readDatabaseFacts } from './snapshot';
 
-/** One comparison between the manifest and the database. */
-export interface VerificationCheck {
-  /** `tableCount`, `rows:<schema.table>` or `flywayVersion`. */
-  name: string;
-  expected: number | string | null;
-  actual: number | string | null;
-  passed: boolean;
-}
-
-/** The verify command's JSON report. */
-export interface VerificationReport {
-  backupKey: string;
-  database: string;
-  passed: boolean;
-  checks: VerificationCheck[];
-  checkedAt: string;
-}
+// The report is the contract with the backend, which reads it from the Job's termination message.
+export type {
+  VerificationCheck,
+  VerificationReport,
+} from '@internal/plugin-pg-backup-common';
 
 /**
  * Compares a database's facts with a backup's manifest: the table count, the exact row count of

@@ -12,7 +12,7 @@ export type { Clock } from './clock';
 export type { TokenGrant, AccessRule } from './api/authorization';
 export type { ImageRuntime, HostBind } from './pods/ImageMap';
 export { VIRTUAL_POD_ANNOTATION } from './controllers/WorkloadController';
-export { S3Sandbox } from './s3/S3Sandbox';
+export { S3Sandbox, freePort } from './s3/S3Sandbox';
 export type { S3SandboxOptions } from './s3/S3Sandbox';
 export { seedBucket } from './s3/seedBuckets';
 export type { BucketSeed, ObjectSeed } from './s3/seedBuckets';

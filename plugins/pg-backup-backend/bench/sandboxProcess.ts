@@ -1,17 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import { freePort } from '@internal/sandbox';
 import { parse } from 'yaml';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise(resolve => server.close(resolve));
-  return port;
-}
 
 /**
  * The sandbox cluster and S3 in their own process (the sandbox CLI, without the demo world), as

@@ -110,7 +110,8 @@ function pythonFor(motoServerPath: string): string {
   return 'python3';
 }
 
-async function freePort(): Promise<number> {
+/** A port on 127.0.0.1 nothing listens on right now (for a server started a moment later). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

@@ -1,5 +1,5 @@
+import { freePort } from '@internal/sandbox';
 import { ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { mockCredentials } from '@backstage/backend-test-utils';
 import { sql } from './recoveryWorld';
@@ -38,15 +38,6 @@ export async function dropDatabases(prefix: string): Promise<void> {
   );
   for (const { datname } of rows)
     await sql('postgres', `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-}
-
-/** A port nothing listens on right now (the child binds it a moment later). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise(resolve => server.close(resolve));
-  return port;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   pgBackupLogsReadPermission,
   pgBackupReadPermission,
   pgBackupRestorePermission,
+  pgBackupPermissions,
   pgBackupTriggerPermission,
 } from '@internal/plugin-pg-backup-common';
 
@@ -56,15 +57,7 @@ export const PG_BACKUP_ROLE_PERMISSIONS: Record<PgBackupRole, string[]> = {
     pgBackupApprovePermission.name,
     pgBackupFleetReadPermission.name,
   ],
-  admin: [
-    pgBackupReadPermission.name,
-    pgBackupLogsReadPermission.name,
-    pgBackupTriggerPermission.name,
-    pgBackupRestorePermission.name,
-    pgBackupApprovePermission.name,
-    pgBackupDrillRecordPermission.name,
-    pgBackupFleetReadPermission.name,
-  ],
+  admin: pgBackupPermissions.map(p => p.name),
 };
 
 /** Groups that make a user an approver or an admin, as full group refs. */

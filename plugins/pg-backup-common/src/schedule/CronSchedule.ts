@@ -1,16 +1,6 @@
 import { Cron } from 'croner';
+import { CRON_DESCRIPTORS } from './cronDescriptors';
 import { checkTimeZone } from './zonedTime';
-
-// Kubernetes' CronJob controller accepts the standard five fields and these descriptors.
-const DESCRIPTORS: Record<string, string> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-};
 
 const NAMES =
   /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|sun|mon|tue|wed|thu|fri|sat)\b/gi;
@@ -57,10 +47,10 @@ export class CronSchedule {
     }
     const zoneProblem = checkTimeZone(timeZone);
     if (zoneProblem) return zoneProblem;
-    const fields = DESCRIPTORS[text.toLowerCase()] ?? text;
+    const fields = CRON_DESCRIPTORS[text.toLowerCase()] ?? text;
     if (fields.startsWith('@')) {
       return `schedule "${expression}" uses an unknown descriptor; accepted: ${Object.keys(
-        DESCRIPTORS,
+        CRON_DESCRIPTORS,
       ).join(', ')}`;
     }
     if (fields.split(/\s+/).length !== 5) {

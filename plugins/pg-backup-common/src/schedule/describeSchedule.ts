@@ -1,3 +1,5 @@
+import { CRON_DESCRIPTORS } from './cronDescriptors';
+
 const WEEKDAYS = [
   'Sunday',
   'Monday',
@@ -7,15 +9,6 @@ const WEEKDAYS = [
   'Friday',
   'Saturday',
 ];
-const MACROS: Record<string, string> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-};
 
 const NUMBER = /^\d{1,2}$/;
 const STEP = /^\*\/(\d{1,2})$/;
@@ -28,7 +21,7 @@ const pad = (n: string) => n.padStart(2, '0');
  */
 export function describeSchedule(expression: string, timeZone = 'UTC'): string {
   const trimmed = expression.trim();
-  const fields = (MACROS[trimmed] ?? trimmed).split(/\s+/);
+  const fields = (CRON_DESCRIPTORS[trimmed] ?? trimmed).split(/\s+/);
   const words = fields.length === 5 ? inWords(fields) : undefined;
   return words ? `${words} ${timeZone}` : trimmed;
 }
