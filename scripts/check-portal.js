@@ -351,15 +351,32 @@ async function main() {
       `status ${anonymous.status}`,
     );
 
-    const session = await (
-      await fetch(`${BACKEND}/api/auth/guest/refresh`, {
-        headers: { 'X-Requested-With': 'XMLHttpRequest' },
-      })
-    ).json();
+    // A token carries the ownership claims of its sign-in: until the catalog has read the
+    // example org, the guest is a member of nothing, and pg-backup's policy (platform-team is
+    // the admin group) would refuse it for the token's lifetime. Sign in again until it is.
+    const signIn = async () =>
+      (
+        await fetch(`${BACKEND}/api/auth/guest/refresh`, {
+          headers: { 'X-Requested-With': 'XMLHttpRequest' },
+        })
+      ).json();
+    const session = await poll(
+      'guest sign-in as a member of platform-team',
+      async () => {
+        const s = await signIn();
+        return s.backstageIdentity?.identity?.ownershipEntityRefs?.includes(
+          'group:default/platform-team',
+        )
+          ? s
+          : undefined;
+      },
+      60_000,
+    ).catch(() => signIn());
     const identity = session.backstageIdentity?.identity;
     record(
-      'guest sign-in as user:default/guest',
-      identity?.userEntityRef === 'user:default/guest',
+      'guest sign-in as user:default/guest, a member of platform-team',
+      identity?.userEntityRef === 'user:default/guest' &&
+        identity.ownershipEntityRefs.includes('group:default/platform-team'),
       `signed in as ${
         identity?.userEntityRef
       }, member of ${identity?.ownershipEntityRefs?.join(', ')}`,
