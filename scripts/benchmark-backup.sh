@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks the backup agent against pg_dump/pg_restore on local files and the seed's
 # `pg_dump | aws s3 cp -` pipeline, on generated databases (default 100 MB and 1 GB), with the
-# sandbox S3 on this machine (median of BENCH_REPEATS=3 rounds). Prints a Markdown table. Takes
-# about 7 minutes for the defaults.
+# sandbox S3 on this machine (median of BENCH_REPEATS=5 rounds). Prints a Markdown table. Takes
+# about 9 minutes for the defaults.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh

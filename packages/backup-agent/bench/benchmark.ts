@@ -55,6 +55,17 @@ function timed(
   });
 }
 
+/**
+ * Starts every timed step from the same state: PostgreSQL's dirty buffers written out and the
+ * kernel's page cache flushed to disk. Without it a step pays for the writes of the one before
+ * (a restore leaves about 1 GB of dirty pages and WAL behind), which favoured whichever step
+ * followed a DROP DATABASE (it forces a checkpoint).
+ */
+async function settle(): Promise<void> {
+  await psql('postgres', 'CHECKPOINT');
+  await run('sync', []);
+}
+
 async function makeDatabase(name: string, megabytes: number): Promise<number> {
   await psql('postgres', `DROP DATABASE IF EXISTS ${name}`);
   await psql('postgres', `CREATE DATABASE ${name}`);
@@ -114,7 +125,7 @@ async function main(): Promise<void> {
         TERMINATION_MESSAGE_PATH: path.join(work, 'term'),
       };
       const file = path.join(work, `${db}.dump`);
-      const repeats = Number(process.env.BENCH_REPEATS ?? 3);
+      const repeats = Number(process.env.BENCH_REPEATS ?? 5);
       const samples: Record<
         string,
         Array<{ seconds: number; maxRssKiB: number }>
@@ -126,6 +137,7 @@ async function main(): Promise<void> {
       let key = '';
       for (let round = 1; round <= repeats; round++) {
         console.error(`benchmark: ${db} round ${round}/${repeats}`);
+        await settle();
         sample(
           'pgDump',
           await timed('pg_dump', [
@@ -140,10 +152,12 @@ async function main(): Promise<void> {
             file,
           ]),
         );
+        await settle();
         sample(
           'agentBackup',
           await timed(process.execPath, [agentCli, 'backup'], agentEnv),
         );
+        await settle();
         sample(
           'peer',
           await timed(
@@ -167,6 +181,7 @@ async function main(): Promise<void> {
           .find(k => k.endsWith('.dump'))!;
         await psql('postgres', `DROP DATABASE IF EXISTS ${db}_pgrestore`);
         await psql('postgres', `CREATE DATABASE ${db}_pgrestore`);
+        await settle();
         sample(
           'pgRestore',
           await timed('pg_restore', [
@@ -184,6 +199,7 @@ async function main(): Promise<void> {
           ]),
         );
         await psql('postgres', `DROP DATABASE IF EXISTS ${db}_agent`);
+        await settle();
         sample(
           'agentRestore',
           await timed(process.execPath, [agentCli, 'restore'], {
@@ -240,7 +256,7 @@ async function main(): Promise<void> {
   }
   const table = [
     `Median of ${
-      process.env.BENCH_REPEATS ?? 3
+      process.env.BENCH_REPEATS ?? 5
     } rounds; peak RSS is the largest seen.`,
     '',
     '| size | backup (throughput vs pg_dump) | restore (vs pg_restore) | memory |',

@@ -8,6 +8,7 @@ import {
   errorLine,
   findOnPath,
   runPgTool,
+  withLargeInputBuffer,
   withLargeOutputBuffer,
 } from './pgTools';
 
@@ -90,6 +91,30 @@ describe('withLargeOutputBuffer', () => {
     expect(wrapped.command).toBe(stdbuf);
     expect(execFileSync(wrapped.command, wrapped.args)).toEqual(
       execFileSync('pg_dump', ['--help']),
+    );
+  });
+});
+
+describe('withLargeInputBuffer', () => {
+  it('runs pg_restore under stdbuf with a 1 MiB input buffer, or as is without pg_restore', () => {
+    expect(withLargeInputBuffer('pg_restore', ['-d', 'x'])).toEqual({
+      command: findOnPath('stdbuf'),
+      args: ['-i', '1M', 'pg_restore', '-d', 'x'],
+    });
+    expect(withLargeInputBuffer('pg_restore_missing', ['-d', 'x'])).toEqual({
+      command: 'pg_restore_missing',
+      args: ['-d', 'x'],
+    });
+  });
+
+  it('keeps the input of the program byte for byte', () => {
+    const input = Buffer.from(
+      Array.from({ length: 300_000 }, (_, i) => i % 251),
+    );
+    const wrapped = withLargeInputBuffer('sha256sum', []);
+    expect(wrapped.command).toBe(findOnPath('stdbuf'));
+    expect(execFileSync(wrapped.command, wrapped.args, { input })).toEqual(
+      execFileSync('sha256sum', [], { input }),
     );
   });
 });

@@ -16,7 +16,13 @@ import {
   describePostgresError,
   pgToolEnvironment,
 } from './postgresAccess';
-import { PgToolResult, describeExit, errorLine, runPgTool } from './pgTools';
+import {
+  PgToolResult,
+  describeExit,
+  errorLine,
+  runPgTool,
+  withLargeInputBuffer,
+} from './pgTools';
 import type { RunContext } from './runBackup';
 import { describeS3Error, isNotFound } from './s3Access';
 
@@ -290,16 +296,18 @@ async function streamIntoPgRestore(
 ): Promise<{ sizeBytes: number; sha256: string; result: PgToolResult }> {
   const { s3 } = config;
   const input = new PassThrough({ highWaterMark: STREAM_BUFFER_BYTES });
-  const running = runPgTool(
+  // pg_restore reads the stream through stdio: 1 MiB reads instead of 4 KiB ones
+  const restore = withLargeInputBuffer(
     'pg_restore',
     ['--no-owner', '--exit-on-error', '-d', staging],
-    {
-      env: pgEnv,
-      signal: context.signal,
-      stdin: input,
-      onStderrLine: line => context.log.warn(`pg_restore: ${line}`),
-    },
+    pgEnv.PATH ?? process.env.PATH,
   );
+  const running = runPgTool(restore.command, restore.args, {
+    env: pgEnv,
+    signal: context.signal,
+    stdin: input,
+    onStderrLine: line => context.log.warn(`pg_restore: ${line}`),
+  });
   const hash = createHash('sha256');
   let sizeBytes = 0;
   let consumerGone = false;
