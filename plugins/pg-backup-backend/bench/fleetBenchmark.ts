@@ -24,6 +24,8 @@ const HISTORY = Number(process.env.BENCH_HISTORY ?? 400);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const NAMESPACES = 20;
+/** When the scheduled refresh first runs (after start); the cold call comes well before. */
+const SECOND_REFRESH_AFTER_S = 120;
 const BUCKETS = 10;
 const PORT = Number(process.env.BENCH_PORT ?? 7107);
 const DAY_MS = 86_400_000;
@@ -208,7 +210,8 @@ async function main() {
       pgBackup: {
         storage: { region: s3.region },
         refreshInterval: { hours: 1 },
-        refreshInitialDelay: { hours: 1 },
+        // the first scheduled refresh comes after the cold call, and is measured as the second
+        refreshInitialDelay: { seconds: SECOND_REFRESH_AFTER_S },
       },
     }),
   );
@@ -224,6 +227,7 @@ async function main() {
   backend.add(import('@backstage/plugin-notifications-backend'));
   backend.add(import('@backstage/plugin-signals-backend'));
   backend.add(import('../src'));
+  const backendStarted = Date.now();
   await backend.start();
 
   const session = await (
@@ -316,6 +320,44 @@ async function main() {
       ).ms,
     );
 
+  // A second whole-fleet refresh: the scheduled task's first run, watched through the
+  // scheduler's API. Manifests already checked (same listed ETag) are not read again.
+  k8sProxy.reset();
+  s3Proxy.reset();
+  const tasks = `${BASE}/api/pg-backup/.backstage/scheduler/v1/tasks`;
+  const taskId = 'pg-backup-refresh-fleet-health';
+  let runStartedAt: string | undefined;
+  let warmRefreshMs: number | undefined;
+  for (
+    const deadline = backendStarted + (SECOND_REFRESH_AFTER_S + 120) * 1000;
+    Date.now() < deadline;
+
+  ) {
+    const { tasks: states } = await (await fetch(tasks, { headers })).json();
+    const state = states.find(
+      (t: { taskId: string }) => t.taskId === taskId,
+    )?.taskState;
+    if (state?.status === 'running') runStartedAt ??= state.startedAt;
+    if (runStartedAt && state?.status === 'idle' && state.lastRunEndedAt) {
+      warmRefreshMs =
+        Date.parse(state.lastRunEndedAt) - Date.parse(runStartedAt);
+      break;
+    }
+    await new Promise(r => setTimeout(r, 20));
+  }
+  if (warmRefreshMs === undefined)
+    throw new Error(`${taskId} did not run within 2 minutes of its due time`);
+  const warmCounts = {
+    k8s: k8sProxy.total(),
+    s3: s3Proxy.total(),
+    s3ByKind: Object.fromEntries(s3Proxy.counts),
+  };
+  log(
+    `second refresh: ${warmRefreshMs} ms, Kubernetes ${warmCounts.k8s}, S3 ${
+      warmCounts.s3
+    } ${JSON.stringify(warmCounts.s3ByKind)}`,
+  );
+
   // One entity: a first uncached read after the shared caches expired, then warm reads.
   await new Promise(r => setTimeout(r, 6_000));
   k8sProxy.reset();
@@ -332,7 +374,7 @@ async function main() {
 
   const table = [
     `| figure (${DATABASES} databases, ${HISTORY} backups each, ${LATENCY_MS} ms per upstream call${
-      s3Proxy.replayGets ? ', S3 list answers replayed' : ''
+      s3Proxy.replayGets ? ', identical S3 GETs replayed' : ''
     }) | measured | target |`,
     '| --- | --- | --- |',
     `| fleet, cold (first call; evaluates every database) | ${cold.ms.toFixed(
@@ -357,13 +399,18 @@ async function main() {
     ).toFixed(1)} / ${percentile(healthTimes, 95).toFixed(
       1,
     )} ms | p95 ≤ 50 ms |`,
-    `| upstream calls, one entity refresh with cold caches | Kubernetes ${
+    `| upstream calls, one entity refresh (caches expired, trusted manifests remembered) | Kubernetes ${
       single.k8s
     }, S3 ${single.s3} ${JSON.stringify(single.s3ByKind)} | bounded |`,
     `| upstream calls, whole-fleet refresh | Kubernetes ${coldCounts.k8s} (${(
       coldCounts.k8s / DATABASES
     ).toFixed(2)}/db), S3 ${coldCounts.s3} (${(
       coldCounts.s3 / DATABASES
+    ).toFixed(2)}/db) | |`,
+    `| upstream calls, second whole-fleet refresh (${warmRefreshMs} ms) | Kubernetes ${
+      warmCounts.k8s
+    } (${(warmCounts.k8s / DATABASES).toFixed(2)}/db), S3 ${warmCounts.s3} (${(
+      warmCounts.s3 / DATABASES
     ).toFixed(2)}/db) | |`,
   ];
   console.log(`\n${table.join('\n')}\n`);

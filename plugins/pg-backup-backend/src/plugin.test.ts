@@ -3,7 +3,6 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
-import { ServiceFactory } from '@backstage/backend-plugin-api';
 import { JsonObject } from '@backstage/types';
 import { BatchV1Api } from '@kubernetes/client-node';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
@@ -17,6 +16,7 @@ import {
   recordingNotifications,
   testPolicyModule,
 } from './__testUtils__/testWorld';
+import { manualScheduler } from './__testUtils__/testBackend';
 
 jest.setTimeout(120_000);
 
@@ -41,12 +41,7 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
   let world: TestWorld;
   let backend: Awaited<ReturnType<typeof startTestBackend>>;
   let server: any;
-  // The mock scheduler runs tasks only when triggered; its type hides the factory it has.
-  const scheduler = mockServices.scheduler() as ReturnType<
-    typeof mockServices.scheduler
-  > & {
-    factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
-  };
+  const scheduler = manualScheduler();
   const notifications = recordingNotifications();
   const auditor = recordingAuditor();
 

@@ -57,7 +57,8 @@ export function toCronJobFacts(
  * becomes an unknown fact with the reason, never an exception. Upstream calls per refresh:
  * Kubernetes 1 CronJob list, 1 Job list and 1 Secret read per namespace (shared by the
  * databases in it for a few seconds); S3 1 list per role (more only when the newest backups
- * are older than the first window) and 1 read of the newest complete backup's manifest per role,
+ * are older than the first window) and 1 read of the newest complete backup's manifest per role
+ * the first time that manifest (by its listed ETag) is seen,
  * plus 4 bucket-setting reads shared per bucket.
  */
 export class BackupFactsReader {

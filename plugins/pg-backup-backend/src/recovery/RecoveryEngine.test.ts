@@ -15,6 +15,7 @@ import {
   sql,
 } from '../__testUtils__/recoveryWorld';
 import { USERS, testPolicyModule } from '../__testUtils__/testWorld';
+import { waitForCatalog } from '../__testUtils__/testBackend';
 
 jest.setTimeout(180_000);
 
@@ -62,14 +63,7 @@ describe('an operation left running by a backend that stopped', () => {
         }),
       ],
     });
-    const until = Date.now() + 30_000;
-    while (Date.now() < until) {
-      const res = await request(backend.server)
-        .get(`${SHOP}/health`)
-        .set('Authorization', as(USERS.owner));
-      if (res.status !== 404) break;
-      await new Promise(r => setTimeout(r, 100));
-    }
+    await waitForCatalog(backend.server, `${SHOP}/health`);
     return backend;
   };
 

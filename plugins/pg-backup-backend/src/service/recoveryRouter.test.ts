@@ -24,6 +24,7 @@ import {
   RecoveryWorld,
   sql,
 } from '../__testUtils__/recoveryWorld';
+import { waitForCatalog } from '../__testUtils__/testBackend';
 
 jest.setTimeout(180_000);
 
@@ -54,14 +55,7 @@ describe('recovery operations against the sandbox cluster, S3 and PostgreSQL', (
       ],
     });
     server = backend.server;
-    const until = Date.now() + 30_000;
-    while (Date.now() < until) {
-      const res = await request(server)
-        .get(`${SHOP}/health`)
-        .set('Authorization', as(USERS.owner));
-      if (res.status !== 404) break;
-      await new Promise(r => setTimeout(r, 100));
-    }
+    await waitForCatalog(server, `${SHOP}/health`);
   });
 
   afterAll(async () => {

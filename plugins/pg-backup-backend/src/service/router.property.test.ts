@@ -4,7 +4,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ServiceFactory } from '@backstage/backend-plugin-api';
 import {
   mockCredentials,
   mockServices,
@@ -31,6 +30,7 @@ import {
   testPolicyModule,
 } from '../__testUtils__/testWorld';
 import { hostileString, runs } from '../__testUtils__/hostileValues';
+import { manualScheduler, waitForCatalog } from '../__testUtils__/testBackend';
 
 jest.setTimeout(300_000);
 
@@ -297,11 +297,7 @@ describe('pg-backup HTTP API with hostile input (fuzz, over HTTP)', () => {
   let world: TestWorld;
   let backend: Awaited<ReturnType<typeof startTestBackend>>;
   let server: any;
-  const scheduler = mockServices.scheduler() as ReturnType<
-    typeof mockServices.scheduler
-  > & {
-    factory(options: { skipTaskRunOnStartup: boolean }): ServiceFactory;
-  };
+  const scheduler = manualScheduler();
   const auditor = recordingAuditor();
   const counts: Record<string, number> = {};
 
@@ -335,14 +331,7 @@ describe('pg-backup HTTP API with hostile input (fuzz, over HTTP)', () => {
       ],
     });
     server = backend.server;
-    const until = Date.now() + 30_000;
-    while (Date.now() < until) {
-      const res = await request(server)
-        .get(`${QAWAVE}/health`)
-        .set('Authorization', as(USERS.owner));
-      if (res.status !== 404) break;
-      await new Promise(r => setTimeout(r, 100));
-    }
+    await waitForCatalog(server, `${QAWAVE}/health`);
   });
 
   afterAll(async () => {

@@ -32,11 +32,18 @@ const MANIFEST_SUFFIX = '.manifest.json';
 const PAGE_KEYS = 1000;
 /** Pages one listing may take (10 million keys) before it is deemed endless. */
 const MAX_PAGES = 10_000;
+/**
+ * Manifests remembered as trustworthy (two per database, backup and checkpoint, for 10,000
+ * databases): a few hundred bytes each.
+ */
+export const MAX_TRUSTED_MANIFESTS = 20_000;
 
 /** A backup object found by listing, with whether its manifest exists. */
 export interface ListedBackup extends BackupObjectFacts {
   /** Whether `<key>.manifest.json` exists. */
   complete: boolean;
+  /** The listed ETag of `<key>.manifest.json` (internal: keys the trusted manifests). */
+  manifestETag?: string;
 }
 
 /** What the manifest says of a backup (the fields pg-backup shows). */
@@ -64,6 +71,15 @@ export interface S3CallCounter {
 export class BackupStorage {
   readonly counter: S3CallCounter = { calls: 0 };
   private readonly client: S3Client;
+  /**
+   * The manifests found to describe their dump, by bucket, manifest key, the manifest's ETag and
+   * the dump's size. The agent writes a manifest once; a manifest that is replaced gets a new
+   * ETag in the listing and is read again. So a refresh reads only the manifests that are new
+   * since the last one (usually none) instead of one per role and database. A manifest found
+   * wanting is not remembered: it is read again on every refresh, so a body cut short by the
+   * network costs one refresh, not a day.
+   */
+  private readonly trusted = new Set<string>();
 
   constructor(
     private readonly connection: S3Connection,
@@ -394,11 +410,23 @@ export class BackupStorage {
   /** Why a dump's manifest cannot be trusted, or undefined when it describes the dump. */
   private async manifestProblem(
     bucket: string,
-    backup: ManifestSubject,
+    backup: ManifestSubject & { manifestETag?: string },
   ): Promise<string | undefined> {
     const manifestKey = `${backup.key}${MANIFEST_SUFFIX}`;
+    const trustKey = (eTag: string) =>
+      JSON.stringify([bucket, manifestKey, eTag, backup.size]);
+    if (backup.manifestETag) {
+      const known = trustKey(backup.manifestETag);
+      if (this.trusted.has(known)) {
+        // used again: moves to the back of the eviction order
+        this.trusted.delete(known);
+        this.trusted.add(known);
+        return undefined;
+      }
+    }
     let object: {
       ContentLength?: number;
+      ETag?: string;
       Body?: { transformToString(): Promise<string> };
     };
     try {
@@ -415,10 +443,17 @@ export class BackupStorage {
       (object.Body as { destroy?: () => void } | undefined)?.destroy?.();
       return `manifest ${manifestKey} is larger than ${MAX_MANIFEST_BYTES} bytes`;
     }
-    return checkManifest(
+    const problem = checkManifest(
       await this.readText(`get s3://${bucket}/${manifestKey}`, object),
       backup,
     );
+    // Remembered under the ETag of the bytes that were read (which may be newer than the listing's).
+    if (!problem && object.ETag) {
+      this.trusted.add(trustKey(object.ETag));
+      if (this.trusted.size > MAX_TRUSTED_MANIFESTS)
+        this.trusted.delete(this.trusted.values().next().value!);
+    }
+    return problem;
   }
 
   /**
@@ -534,11 +569,13 @@ export class BackupStorage {
 }
 
 function toBackups(objects: _Object[], role: BackupRole): ListedBackup[] {
-  const keys = new Set(objects.map(o => o.Key!));
+  const eTags = new Map(objects.map(o => [o.Key!, o.ETag]));
   return objects
     .filter(o => o.Key!.endsWith('.dump'))
     .map(o => {
       const parsed = parseBackupKey(o.Key!);
+      const manifestKey = `${o.Key}${MANIFEST_SUFFIX}`;
+      const manifestETag = eTags.get(manifestKey);
       const lastModified = (o.LastModified ?? new Date(0)).toISOString();
       return {
         key: o.Key!,
@@ -546,7 +583,8 @@ function toBackups(objects: _Object[], role: BackupRole): ListedBackup[] {
         size: o.Size ?? 0,
         lastModified,
         takenAt: parsed.takenAt ?? lastModified,
-        complete: keys.has(`${o.Key}${MANIFEST_SUFFIX}`),
+        complete: eTags.has(manifestKey),
+        ...(manifestETag && { manifestETag }),
       };
     });
 }

@@ -1,6 +1,6 @@
 // Each property checks the outcome its generated case calls for, so expectations are conditional.
 /* eslint-disable jest/no-conditional-expect */
-import { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   BackupHealthInput,
   BackupTarget,
@@ -282,6 +282,41 @@ describe('health of backups whose newest manifest lies, read from S3 (moto)', ()
     const result = await health('honest/');
     expect(result.findings).toEqual([]);
     expect(result.status).toBe('healthy');
+  });
+
+  it('reads a trustworthy manifest again only when its ETag changes', async () => {
+    const key = await seed('cached/', k => JSON.stringify(honest(k)));
+    const calls = async () => {
+      const before = storage.counter.calls;
+      const result = await health('cached/');
+      return { result, calls: storage.counter.calls - before };
+    };
+    const first = await calls();
+    const second = await calls();
+    expect(first.result.status).toBe('healthy');
+    expect(second.result.status).toBe('healthy');
+    // the same listing, without the GET of the newest manifest
+    expect(second.calls).toBe(first.calls - 1);
+
+    // replaced by a manifest that lies: a new ETag, so it is read and refused
+    await client.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: `${key}.manifest.json`,
+        Body: JSON.stringify({ ...honest(key), sizeBytes: SIZE + 1 }),
+      }),
+    );
+    const replaced = await calls();
+    expect(replaced.calls).toBe(first.calls);
+    expect(replaced.result.status).not.toBe('healthy');
+    expect(
+      replaced.result.findings.find(f => f.code === 'backup-incomplete')
+        ?.message,
+    ).toMatch(/sizeBytes 4097 differs/);
+    // a manifest found wanting is read again on every refresh (it may have been cut short)
+    const again = await calls();
+    expect(again.calls).toBe(first.calls);
+    expect(again.result.status).not.toBe('healthy');
   });
 
   it('is never healthy when the newest manifest lies, and says why', async () => {
