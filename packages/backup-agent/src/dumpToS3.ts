@@ -1,6 +1,3 @@
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   ListMultipartUploadsCommand,
@@ -10,7 +7,8 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { AgentError, failed } from './AgentError';
 import type { AgentLog } from './AgentLog';
 import type { S3Config } from './config';
-import { OutputTail, describeExit, withLargeOutputBuffer } from './pgTools';
+import { startDumpReader } from './dumpReader';
+import { describeExit, withLargeOutputBuffer } from './pgTools';
 import { describeS3Error } from './s3Access';
 
 /** Multipart part size: bounds the memory the upload holds (partSize × (queueSize + 2)). */
@@ -82,8 +80,11 @@ export async function abortOpenUploads(
   return aborted;
 }
 
-function spawnFailure(program: string, error: Error): AgentError {
-  return (error as NodeJS.ErrnoException).code === 'ENOENT'
+function spawnFailure(
+  program: string,
+  error: { code?: string; message: string },
+): AgentError {
+  return error.code === 'ENOENT'
     ? failed(
         `${program} was not found on PATH; install postgresql-client (15 or newer)`,
       )
@@ -96,7 +97,9 @@ function asError(reason: unknown): Error {
 
 /**
  * Streams `pg_dump -Fc --snapshot=<id>` through a SHA-256 hash and byte counter straight into a
- * multipart upload (no temporary file; memory stays at about partSize × queueSize).
+ * multipart upload (no temporary file; memory stays at about partSize × queueSize). pg_dump runs
+ * and is read in a worker thread ({@link startDumpReader}), so it never waits for the upload's
+ * work on the main thread.
  *
  * The body stream only ends successfully once pg_dump has exited with 0, so a failed dump can
  * never complete the upload. On any failure (pg_dump, S3, the abort signal) pg_dump is killed,
@@ -111,59 +114,33 @@ export async function dumpToS3(options: DumpToS3Options): Promise<DumpResult> {
     ['-Fc', `--snapshot=${options.snapshotId}`, '-d', options.database],
     options.pgEnv.PATH ?? process.env.PATH,
   );
-  const child = spawn(dump.command, dump.args, {
-    env: options.pgEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stderr = new OutputTail();
-  child.stderr.on('data', chunk => stderr.push(chunk));
-  const exited = new Promise<{
-    exitCode: number | null;
-    signal: NodeJS.Signals | null;
-    spawnError?: Error;
-  }>(resolve => {
-    child.once('error', spawnError =>
-      resolve({ exitCode: null, signal: null, spawnError }),
-    );
-    child.once('close', (exitCode, exitSignal) =>
-      resolve({ exitCode, signal: exitSignal }),
-    );
-  });
-
-  const hash = createHash('sha256');
-  let sizeBytes = 0;
   let nextProgress = PART_SIZE;
-  const body = new Transform({
+  const reader = startDumpReader({
+    command: dump.command,
+    args: dump.args,
+    env: options.pgEnv,
     // room for one more part, so pg_dump keeps writing while both parts are being uploaded
-    readableHighWaterMark: PART_SIZE,
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      sizeBytes += chunk.length;
+    bufferBytes: PART_SIZE,
+    // the upload may only complete once pg_dump has succeeded
+    check: result => {
+      if (result.spawnError) return spawnFailure(program, result.spawnError);
+      if (result.exitCode !== 0) {
+        return failed(
+          `pg_dump of "${options.database}" failed (${describeExit(result)}): ${
+            result.stderr.lastLine() || 'no error output'
+          }`,
+        );
+      }
+      return undefined;
+    },
+    onProgress: sizeBytes => {
       if (sizeBytes >= nextProgress) {
         log.info(`backup: ${mib(sizeBytes)} dumped`);
         nextProgress = nextProgressAt(sizeBytes);
       }
-      callback(null, chunk);
-    },
-    flush(callback) {
-      // the upload may only complete once pg_dump has succeeded
-      exited.then(result => {
-        if (result.spawnError) {
-          callback(spawnFailure(program, result.spawnError));
-        } else if (result.exitCode !== 0) {
-          callback(
-            failed(
-              `pg_dump of "${options.database}" failed (${describeExit(
-                result,
-              )}): ${stderr.lastLine() || 'no error output'}`,
-            ),
-          );
-        } else {
-          callback();
-        }
-      });
     },
   });
+  const { body } = reader;
   // errors reach us through upload.done(); without a listener they would crash the process
   body.on('error', () => {});
 
@@ -171,15 +148,9 @@ export async function dumpToS3(options: DumpToS3Options): Promise<DumpResult> {
   const fail = (error: Error) => {
     if (failure) return;
     failure = error;
-    child.kill('SIGTERM');
+    reader.kill();
     body.destroy(error);
   };
-  child.stdout.on('error', error => fail(error));
-  child.stdout.pipe(body);
-  exited.then(result => {
-    // a program that never started has no stdout to end the body
-    if (result.spawnError) fail(spawnFailure(program, result.spawnError));
-  });
   const onAbort = () => fail(asError(signal.reason));
   signal.addEventListener('abort', onAbort, { once: true });
   if (signal.aborted) onAbort();
@@ -206,7 +177,7 @@ export async function dumpToS3(options: DumpToS3Options): Promise<DumpResult> {
     fail(cause);
     // stop anything lib-storage still has queued, then make sure no upload is left open
     await upload.abort();
-    await exited;
+    const { sizeBytes } = await reader.exited;
     log.info(
       `backup: stopped after ${mib(
         sizeBytes,
@@ -235,5 +206,6 @@ export async function dumpToS3(options: DumpToS3Options): Promise<DumpResult> {
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
-  return { sizeBytes, sha256: hash.digest('hex') };
+  const { sizeBytes, sha256 } = await reader.exited;
+  return { sizeBytes, sha256 };
 }
