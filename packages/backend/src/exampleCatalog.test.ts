@@ -149,4 +149,21 @@ describe('example catalog', () => {
     });
     expect(new Set(objectives).size).toBe(3);
   });
+
+  it('gives a guest signed in before the catalog has read the org the claims the org gives it', () => {
+    const { auth } = parseAllDocuments(
+      fs.readFileSync(path.resolve(examplesDir, '../app-config.yaml'), 'utf8'),
+    )[0].toJS();
+    const { userEntityRef, ownershipEntityRefs } = auth.providers.guest;
+    const guest = entities.find(
+      e => e.kind === 'User' && stringifyEntityRef(e) === userEntityRef,
+    )!;
+    expect(guest).toBeDefined();
+    const memberships = (guest.spec?.memberOf as string[]).map(group =>
+      stringifyEntityRef(parseEntityRef(group, { defaultKind: 'group' })),
+    );
+    expect([...ownershipEntityRefs].sort()).toEqual(
+      [userEntityRef, ...memberships].sort(),
+    );
+  });
 });
