@@ -756,6 +756,27 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
       );
   });
 
+  it('says a Kubernetes answer was cut short, not that the cluster is unreachable', async () => {
+    // Found in session 4's review: a truncated body read as "unreachable (Unterminated string
+    // in JSON ...)", and the parser's message may quote a piece of the body.
+    k8s.setRules([
+      { method: 'GET', path: /\/cronjobs$/, fault: { kind: 'truncate' } },
+    ]);
+    const res = await health();
+    clearFaults();
+    expect(res.status).toBe(200);
+    const unavailable = res.body.health.findings.filter(
+      (f: { code: string }) => f.code === 'fact-unavailable',
+    );
+    expect(unavailable.length).toBeGreaterThan(0);
+    for (const f of unavailable) {
+      expect(f.message).toMatch(
+        /^Could not read Kubernetes CronJobs: cluster sandbox: list cronjobs in shop failed: the answer was not complete JSON \(cut short or corrupted on the way\)$/,
+      );
+      expect(f.message).not.toMatch(/unreachable|position|JSON at/);
+    }
+  });
+
   it('frees the connections of calls that timed out (seed 2026, scenario #509)', async () => {
     // An S3 endpoint that never answers: each health read leaves its calls hanging. Calls that
     // outlived their timeout used to keep their sockets, until the client's pool (50) was used

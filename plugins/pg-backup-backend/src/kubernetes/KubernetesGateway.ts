@@ -335,6 +335,13 @@ function describeKubernetesError(
       error.code,
     );
   }
+  if (error instanceof SyntaxError) {
+    // The cluster answered, but its body did not parse: cut short or corrupted on the way. The
+    // parser's message is left out: it may quote a piece of the body (a Secret's, say).
+    return new UpstreamError(
+      `cluster ${cluster}: ${what} failed: the answer was not complete JSON (cut short or corrupted on the way)`,
+    );
+  }
   const cause = error as {
     message?: string;
     code?: string;
