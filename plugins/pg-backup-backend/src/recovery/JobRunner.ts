@@ -65,7 +65,7 @@ export class JobRunner {
    * it up at the first failed read would end the operation (releasing its lock, scaling the
    * application back up) while the Job still writes into the database.
    */
-  private async retrying<T>(
+  async throughOutages<T>(
     call: () => Promise<T>,
     watch?: JobWatch,
   ): Promise<T> {
@@ -102,7 +102,7 @@ export class JobRunner {
     const namespace = job.metadata!.namespace!;
     const name = job.metadata!.name!;
     // A create whose answer was lost may have created the Job: the retry then adopts it (409).
-    await this.retrying(async () => {
+    await this.throughOutages(async () => {
       try {
         await k8s.createJob(namespace, job);
       } catch (error) {
@@ -115,7 +115,10 @@ export class JobRunner {
       if (watch.abandoned()) throw new RunnerAbandoned();
       let current: V1Job | undefined;
       try {
-        current = await this.retrying(() => k8s.getJob(namespace, name), watch);
+        current = await this.throughOutages(
+          () => k8s.getJob(namespace, name),
+          watch,
+        );
       } catch (error) {
         // A Job that can no longer be followed is stopped (best effort), not left running
         // unwatched after its operation ended.
@@ -139,10 +142,27 @@ export class JobRunner {
       }
       if (!stopping && (await watch.cancelled())) {
         stopping = true;
-        await this.retrying(() => k8s.stopJob(namespace, name), watch);
+        await this.throughOutages(() => k8s.stopJob(namespace, name), watch);
       }
       await sleep(this.pollIntervalMs);
     }
+  }
+
+  /**
+   * Whether a Job exists, read through short outages like every other read of a running
+   * operation: a resumed operation asks this first, and an unreachable cluster at that moment
+   * must not end it while its Job may still be running.
+   */
+  async exists(
+    k8s: KubernetesGateway,
+    namespace: string,
+    name: string,
+    watch: JobWatch,
+  ): Promise<boolean> {
+    return (
+      (await this.throughOutages(() => k8s.getJob(namespace, name), watch)) !==
+      undefined
+    );
   }
 
   /** The end of a finished Job, with its container's termination message or log tail. */
@@ -157,7 +177,7 @@ export class JobRunner {
     let pod: V1Pod | undefined;
     try {
       pod = newestPod(
-        await this.retrying(() => k8s.listJobPods(namespace, name)),
+        await this.throughOutages(() => k8s.listJobPods(namespace, name)),
       );
     } catch {
       pod = undefined;
@@ -173,7 +193,7 @@ export class JobRunner {
     let logTail: string | undefined;
     if (pod && !message) {
       try {
-        logTail = await this.retrying(() =>
+        logTail = await this.throughOutages(() =>
           k8s.readLogTail(
             namespace,
             pod!.metadata!.name!,

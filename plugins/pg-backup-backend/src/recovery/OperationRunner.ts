@@ -309,7 +309,11 @@ export class OperationRunner {
   private async readCronJob(): Promise<V1CronJob> {
     if (this.cronJob) return this.cronJob;
     const { namespace, cronJob } = this.op.context;
-    const found = await this.entityCluster().getCronJob(namespace, cronJob);
+    // read through short outages: a resumed operation reads it first, maybe while its Job runs
+    const found = await this.deps.jobs.throughOutages(
+      () => this.entityCluster().getCronJob(namespace, cronJob),
+      this.watch(false),
+    );
     if (!found)
       throw new Error(
         `CronJob ${cronJob} does not exist in namespace ${namespace}; the operation's Jobs are built from it`,
@@ -392,7 +396,7 @@ export class OperationRunner {
     if (
       once &&
       this.jobsOfEarlierRun.has(name) &&
-      !(await k8s.getJob(namespace, name))
+      !(await this.deps.jobs.exists(k8s, namespace, name, watch))
     )
       throw new Error(
         `job ${namespace}/${name}, started before a backend restart, no longer exists; it is not started again so that it cannot run twice: check the database and start a new operation`,

@@ -7,6 +7,9 @@ import catalogPlugin from '@backstage/plugin-catalog-backend';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 import { JsonObject } from '@backstage/types';
 import { RecoveryOperation } from '@internal/plugin-pg-backup-common';
+import fs from 'node:fs';
+import path from 'node:path';
+import { FaultProxy } from '@internal/sandbox';
 import request from 'supertest';
 import { pgBackupPlugin } from '../plugin';
 import {
@@ -42,7 +45,10 @@ describe('an operation left running by a backend that stopped', () => {
     await world?.stop();
   });
 
-  const startBackend = async () => {
+  const startBackend = async (clusterUrl?: string) => {
+    const config = world.config() as any;
+    if (clusterUrl)
+      config.kubernetes.clusterLocatorMethods[0].clusters[0].url = clusterUrl;
     const backend = await startTestBackend({
       features: [
         pgBackupPlugin,
@@ -51,7 +57,7 @@ describe('an operation left running by a backend that stopped', () => {
         testPolicyModule,
         mockServices.rootConfig.factory({
           data: {
-            ...world.config(),
+            ...config,
             backend: {
               database: {
                 client: 'pg',
@@ -74,17 +80,17 @@ describe('an operation left running by a backend that stopped', () => {
         .set('Authorization', as(USERS.owner))
     ).body;
 
-  it('resumes it to its end: Deployments scaled back to the recorded counts, lock released', async () => {
-    const first = await startBackend();
-    const requested = await request(first.server)
+  /** Starts an approved emergency recovery on `server`; returns its id. */
+  const startEmergency = async (server: any): Promise<string> => {
+    const requested = await request(server)
       .post(`${SHOP}/approvals`)
       .set('Authorization', as(USERS.owner))
       .send({ kind: 'emergency', reason: 'restart test' });
-    await request(first.server)
+    await request(server)
       .post(`/api/pg-backup/approvals/${requested.body.id}/decision`)
       .set('Authorization', as(USERS.other))
       .send({ decision: 'approve' });
-    const started = await request(first.server)
+    const started = await request(server)
       .post(`${SHOP}/operations`)
       .set('Authorization', as(USERS.owner))
       .send({
@@ -93,7 +99,23 @@ describe('an operation left running by a backend that stopped', () => {
         confirmation: world.database,
       });
     expect(started.status).toBe(202);
-    const id = started.body.id;
+    return started.body.id;
+  };
+
+  const ended = async (server: any, id: string) => {
+    const until = Date.now() + 60_000;
+    let op = await read(server, id);
+    while (!['failed', 'succeeded', 'cancelled'].includes(op.state)) {
+      if (Date.now() > until) break;
+      await new Promise(r => setTimeout(r, 100));
+      op = await read(server, id);
+    }
+    return op;
+  };
+
+  it('resumes it to its end: Deployments scaled back to the recorded counts, lock released', async () => {
+    const first = await startBackend();
+    const id = await startEmergency(first.server);
     let op = await read(first.server, id);
     for (let i = 0; i < 400 && !op.recordedReplicas; i++) {
       await new Promise(r => setTimeout(r, 25));
@@ -115,13 +137,7 @@ describe('an operation left running by a backend that stopped', () => {
           `SELECT state FROM pg_backup_operations WHERE id = '${id}'`,
         ),
       ).toHaveLength(1);
-      const until = Date.now() + 60_000;
-      op = await read(second.server, id);
-      while (!['failed', 'succeeded', 'cancelled'].includes(op.state)) {
-        if (Date.now() > until) break;
-        await new Promise(r => setTimeout(r, 100));
-        op = await read(second.server, id);
-      }
+      op = await ended(second.server, id);
       expect(op.error).toBeUndefined();
       expect(op.state).toBe('succeeded');
       expect(op.recordedReplicas).toEqual(DEPLOYMENTS);
@@ -153,6 +169,62 @@ describe('an operation left running by a backend that stopped', () => {
       expect((await read(second.server, next.body.id)).state).toBe('succeeded');
     } finally {
       await second.stop();
+    }
+  });
+
+  it('resumes it through a cluster outage at the moment it resumes, instead of failing it while its Job may run', async () => {
+    // Session 4's review: the resumed operation asked once, with no retry, whether its Job
+    // still existed; an unreachable cluster at that moment ended the operation (and scaled the
+    // application back up) while the restore Job could still be writing into the database.
+    const k8s = await FaultProxy.start({
+      target: world.sandbox.url,
+      flavor: 'kubernetes',
+      tls: {
+        key: fs.readFileSync(
+          path.join(world.sandbox.rootDir, 'apiserver.key'),
+          'utf8',
+        ),
+        cert: world.sandbox.caCertificate,
+      },
+      targetCa: world.sandbox.caCertificate,
+      seed: 1,
+    });
+    try {
+      const first = await startBackend();
+      const id = await startEmergency(first.server);
+      // stop the first backend while its restore Job is the running step
+      let op = await read(first.server, id);
+      for (let i = 0; i < 800; i++) {
+        const running = op.steps.find(s => s.state === 'running');
+        if (
+          running?.id === 'restore' &&
+          (await world.operationJobs(id)).length > 0
+        )
+          break;
+        await new Promise(r => setTimeout(r, 25));
+        op = await read(first.server, id);
+      }
+      expect(op.steps.find(s => s.state === 'running')?.id).toBe('restore');
+      await first.stop();
+
+      // the next backend starts, and resumes the operation, while the cluster cannot be reached
+      k8s.disappear();
+      const second = await startBackend(k8s.url);
+      try {
+        await new Promise(r => setTimeout(r, 3_000));
+        k8s.reappear();
+        op = await ended(second.server, id);
+        expect({ state: op.state, error: op.error }).toEqual({
+          state: 'succeeded',
+          error: undefined,
+        });
+        expect(await world.replicas()).toEqual(DEPLOYMENTS);
+        expect(k8s.log.some(r => r.fault === 'disappeared')).toBe(true);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await k8s.stop();
     }
   });
 });
