@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { formatBackupKey } from '@internal/plugin-pg-backup-common';
 import {
+  FaultProxy,
   S3Sandbox,
   Sandbox,
   TokenGrant,
@@ -153,6 +154,23 @@ export class RecoveryWorld {
 
   s3Client(): S3Client {
     return new S3Client(this.s3.clientConfig());
+  }
+
+  /** A fault-injecting proxy in front of the sandbox cluster (HTTPS, the sandbox's own certificate). */
+  clusterFaultProxy(seed: number): Promise<FaultProxy> {
+    return FaultProxy.start({
+      target: this.sandbox.url,
+      flavor: 'kubernetes',
+      tls: {
+        key: fs.readFileSync(
+          path.join(this.sandbox.rootDir, 'apiserver.key'),
+          'utf8',
+        ),
+        cert: this.sandbox.caCertificate,
+      },
+      targetCa: this.sandbox.caCertificate,
+      seed,
+    });
   }
 
   private async seed(): Promise<void> {

@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import {
   mockCredentials,
   mockServices,
@@ -76,19 +74,7 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
 
   beforeAll(async () => {
     world = await RecoveryWorld.start();
-    k8s = await FaultProxy.start({
-      target: world.sandbox.url,
-      flavor: 'kubernetes',
-      tls: {
-        key: fs.readFileSync(
-          path.join(world.sandbox.rootDir, 'apiserver.key'),
-          'utf8',
-        ),
-        cert: world.sandbox.caCertificate,
-      },
-      targetCa: world.sandbox.caCertificate,
-      seed: SEED,
-    });
+    k8s = await world.clusterFaultProxy(SEED);
     s3 = await FaultProxy.start({
       target: world.s3.endpoint,
       flavor: 's3',

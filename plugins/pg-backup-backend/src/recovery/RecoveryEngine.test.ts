@@ -7,9 +7,6 @@ import catalogPlugin from '@backstage/plugin-catalog-backend';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 import { JsonObject } from '@backstage/types';
 import { RecoveryOperation } from '@internal/plugin-pg-backup-common';
-import fs from 'node:fs';
-import path from 'node:path';
-import { FaultProxy } from '@internal/sandbox';
 import request from 'supertest';
 import { pgBackupPlugin } from '../plugin';
 import {
@@ -176,19 +173,7 @@ describe('an operation left running by a backend that stopped', () => {
     // Session 4's review: the resumed operation asked once, with no retry, whether its Job
     // still existed; an unreachable cluster at that moment ended the operation (and scaled the
     // application back up) while the restore Job could still be writing into the database.
-    const k8s = await FaultProxy.start({
-      target: world.sandbox.url,
-      flavor: 'kubernetes',
-      tls: {
-        key: fs.readFileSync(
-          path.join(world.sandbox.rootDir, 'apiserver.key'),
-          'utf8',
-        ),
-        cert: world.sandbox.caCertificate,
-      },
-      targetCa: world.sandbox.caCertificate,
-      seed: 1,
-    });
+    const k8s = await world.clusterFaultProxy(1);
     try {
       const first = await startBackend();
       const id = await startEmergency(first.server);
