@@ -148,23 +148,6 @@ export class JobRunner {
     }
   }
 
-  /**
-   * Whether a Job exists, read through short outages like every other read of a running
-   * operation: a resumed operation asks this first, and an unreachable cluster at that moment
-   * must not end it while its Job may still be running.
-   */
-  async exists(
-    k8s: KubernetesGateway,
-    namespace: string,
-    name: string,
-    watch: JobWatch,
-  ): Promise<boolean> {
-    return (
-      (await this.throughOutages(() => k8s.getJob(namespace, name), watch)) !==
-      undefined
-    );
-  }
-
   /** The end of a finished Job, with its container's termination message or log tail. */
   async outcome(k8s: KubernetesGateway, job: V1Job): Promise<JobOutcome> {
     const observedAt = Date.now();

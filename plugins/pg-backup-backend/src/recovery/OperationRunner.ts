@@ -396,7 +396,11 @@ export class OperationRunner {
     if (
       once &&
       this.jobsOfEarlierRun.has(name) &&
-      !(await this.deps.jobs.exists(k8s, namespace, name, watch))
+      // asked through short outages: a resumed operation asks first, maybe while its Job runs
+      !(await this.deps.jobs.throughOutages(
+        () => k8s.getJob(namespace, name),
+        watch,
+      ))
     )
       throw new Error(
         `job ${namespace}/${name}, started before a backend restart, no longer exists; it is not started again so that it cannot run twice: check the database and start a new operation`,
