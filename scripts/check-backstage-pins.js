@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// Checks (or with --fix, rewrites) every @backstage/* dependency of every workspace package to the
-// exact version published in Backstage release 1.55.0. Caret ranges drift past the release and
-// broke a trial start (see README), so anything but the exact release version is an error.
+// Checks (or with --fix, rewrites) every @backstage/* dependency of every workspace package against
+// Backstage release 1.55.0. Private packages (the portal, the sandbox, the tests) and every
+// devDependency use the exact release version: caret ranges drift past the release and broke a
+// trial start (CONTRIBUTING.md). The published packages' dependencies and peerDependencies use
+// a caret range from the release version instead, so an adopter's portal on any later 1.x-compatible
+// release shares one copy of each package rather than being forced onto ours.
 //
 // The release's own packages depend on each other with caret ranges too, which pull in newer
 // copies (core-plugin-api 1.13.0 next to 1.12.10 broke the app's sidebar with "App context is
@@ -31,11 +34,14 @@ for (const file of manifests) {
   const full = path.join(root, file);
   const pkg = JSON.parse(fs.readFileSync(full, 'utf8'));
   let changed = false;
+  const published = pkg.private !== true && file !== 'package.json';
   for (const field of ['dependencies', 'devDependencies', 'peerDependencies']) {
     for (const [name, range] of Object.entries(pkg[field] ?? {})) {
       if (!name.startsWith('@backstage/') || range.startsWith('workspace:'))
         continue;
-      const want = pinned.get(name);
+      const exact = pinned.get(name);
+      const want =
+        exact && published && field !== 'devDependencies' ? `^${exact}` : exact;
       if (!want) {
         problems.push(
           `${file}: ${name}@${range} is not part of Backstage release ${release.releaseVersion}`,
@@ -46,7 +52,11 @@ for (const file of manifests) {
           changed = true;
         } else {
           problems.push(
-            `${file}: ${name} is "${range}", release ${release.releaseVersion} pins "${want}"`,
+            `${file}: ${name} is "${range}"; release ${
+              release.releaseVersion
+            } wants "${want}" in ${field}${
+              published ? ' of a published package' : ''
+            }`,
           );
         }
       }

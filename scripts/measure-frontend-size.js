@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /* eslint-disable no-console */
-// Measures the frontend plugin's own JavaScript: @internal/plugin-pg-backup and the parts of
-// @internal/plugin-pg-backup-common it uses, bundled and minified the way the app bundles them,
+// Measures the frontend plugin's own JavaScript: @pg-backup/backstage-plugin-pg-backup and the parts of
+// @pg-backup/backstage-plugin-pg-backup-common it uses, bundled and minified the way the app bundles them,
 // with React, Backstage, Material UI and react-use left out (the app ships them anyway). Prints
 // the minified and gzipped size of the whole plugin, every lazy chunk included. The target is
 // 150 KB gzipped.

@@ -69,7 +69,7 @@ export interface Config {
        */
       trustedServices?: string[];
     };
-    /** Roles of the pg-backup permission policy (`pgBackupPermissionPolicyModule`). */
+    /** The groups of pg-backup's role table (`PgBackupRoles`), which the portal's permission policy calls. */
     permissions?: {
       /** Groups whose members read every database, its logs and the fleet, and approve restores (default `group:default/dba-team`). */
       approverGroups?: string[];

@@ -19,7 +19,7 @@ import {
 import {
   isPgBackupAvailable,
   readBackupTarget,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 
 const examplesDir = path.resolve(__dirname, '../../../examples');
 

@@ -3,8 +3,7 @@
  * hosts the pg-backup plugins next to catalog, scaffolder, permissions, notifications and search.
  */
 import { createBackend } from '@backstage/backend-defaults';
-// a named export: a dynamic import() of the package only sees its default export in dev
-import { pgBackupPermissionPolicyModule } from '@internal/plugin-pg-backup-backend';
+import { portalPermissionPolicyModule } from './permissionPolicy';
 
 const backend = createBackend();
 
@@ -24,12 +23,14 @@ backend.add(
   import('@backstage/plugin-scaffolder-backend-module-notifications'),
 );
 // pg-backup:* actions: restore, verify, emergency recovery, drills and approvals.
-backend.add(import('@internal/plugin-scaffolder-backend-module-pg-backup'));
+backend.add(
+  import('@pg-backup/backstage-plugin-scaffolder-backend-module-pg-backup'),
+);
 
 // pg-backup's roles (guest, other team, owner, approver, admin; see the README's Security
-// section); other plugins' permissions stay allowed.
+// section) inside the portal's own policy, which allows every other plugin's permissions.
 backend.add(import('@backstage/plugin-permission-backend'));
-backend.add(pgBackupPermissionPolicyModule);
+backend.add(portalPermissionPolicyModule);
 
 backend.add(import('@backstage/plugin-search-backend'));
 backend.add(import('@backstage/plugin-search-backend-module-pg'));
@@ -40,6 +41,6 @@ backend.add(import('@backstage/plugin-notifications-backend'));
 backend.add(import('@backstage/plugin-signals-backend'));
 
 // pg-backup
-backend.add(import('@internal/plugin-pg-backup-backend'));
+backend.add(import('@pg-backup/backstage-plugin-pg-backup-backend'));
 
 backend.start();

@@ -5,7 +5,7 @@ import {
   checkBucketName,
   checkDatabaseName,
   checkKeyPrefix,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import fc from 'fast-check';
 import {
   AGENT_COMMANDS,

@@ -6,7 +6,7 @@ import {
   checkDatabaseName,
   checkKeyPrefix,
   shownValue,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { refused } from './AgentError';
 
 /** The commands the agent runs. */

@@ -3,7 +3,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { shownValue } from '@internal/plugin-pg-backup-common';
+import { shownValue } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { refused } from './AgentError';
 import type { S3Config, ServerSideEncryptionMode } from './config';
 import { describeS3Error, isNotFound } from './s3Access';

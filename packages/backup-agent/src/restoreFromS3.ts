@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { checkDatabaseName } from '@internal/plugin-pg-backup-common';
+import { checkDatabaseName } from '@pg-backup/backstage-plugin-pg-backup-common';
 import type { Client } from 'pg';
 import { AgentError, failed, refused, toAgentError } from './AgentError';
 import type { AgentConfig, PostgresConfig } from './config';

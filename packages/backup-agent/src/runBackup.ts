@@ -1,5 +1,5 @@
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { formatBackupKey } from '@internal/plugin-pg-backup-common';
+import { formatBackupKey } from '@pg-backup/backstage-plugin-pg-backup-common';
 import type { Client } from 'pg';
 import type { AgentLog } from './AgentLog';
 import { requestCheckpoint } from './checkpoint';

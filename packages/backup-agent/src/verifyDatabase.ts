@@ -1,7 +1,7 @@
 import type {
   VerificationCheck,
   VerificationReport,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import type { AgentConfig } from './config';
 import { BackupManifest, readManifest } from './manifest';
 import { connectPostgres } from './postgresAccess';
@@ -12,7 +12,7 @@ import { DatabaseFacts, readDatabaseFacts } from './snapshot';
 export type {
   VerificationCheck,
   VerificationReport,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 
 /**
  * Compares a database's facts with a backup's manifest: the table count, the exact row count of

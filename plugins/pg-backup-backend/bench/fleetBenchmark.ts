@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createBackend } from '@backstage/backend-defaults';
-import { formatBackupKey } from '@internal/plugin-pg-backup-common';
+import { formatBackupKey } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { portalAppConfig, seedBucket } from '@internal/sandbox';
 import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';

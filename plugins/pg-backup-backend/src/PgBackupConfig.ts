@@ -4,7 +4,7 @@ import {
   BackupObjectives,
   DEFAULT_BACKUP_OBJECTIVES,
   parseDuration,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 
 /** pg-backup's own settings, with defaults applied. */
 export interface PgBackupConfig {

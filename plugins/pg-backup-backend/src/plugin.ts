@@ -5,7 +5,7 @@ import {
 import { parseEntityRef } from '@backstage/catalog-model';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
-import { pgBackupPermissions } from '@internal/plugin-pg-backup-common';
+import { pgBackupPermissions } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { ApprovalStore } from './database/ApprovalStore';
 import { migrateDatabase } from './database/migrateDatabase';
 import { HealthSnapshotStore } from './database/HealthSnapshotStore';
@@ -32,6 +32,8 @@ import { createS3Connection } from './storage/S3Connection';
 /**
  * The pg-backup backend plugin under /api/pg-backup: health, backups, jobs, logs, "back up now",
  * and the recovery engine (restores, verifications, emergency recoveries, drills, approvals).
+ *
+ * @public
  */
 export const pgBackupPlugin = createBackendPlugin({
   pluginId: 'pg-backup',

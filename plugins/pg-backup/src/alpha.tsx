@@ -14,7 +14,7 @@ import {
 } from '@backstage/plugin-catalog-react/alpha';
 import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
 import StorageIcon from '@material-ui/icons/Storage';
-import { isPgBackupAvailable } from '@internal/plugin-pg-backup-common';
+import { isPgBackupAvailable } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { pgBackupApiRef } from './api/PgBackupApi';
 import { PgBackupClient } from './api/PgBackupClient';
 import { entityContentRouteRef, rootRouteRef } from './routes';

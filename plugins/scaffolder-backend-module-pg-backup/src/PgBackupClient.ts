@@ -19,7 +19,7 @@ import {
   RecoveryOperation,
   StartOperationRequest,
   TriggerBackupResponse,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 
 /** The backend plugin the actions talk to. */
 export const PG_BACKUP_PLUGIN_ID = 'pg-backup';

@@ -1,4 +1,4 @@
-import { DrillChecklistItem } from '@internal/plugin-pg-backup-common';
+import { DrillChecklistItem } from '@pg-backup/backstage-plugin-pg-backup-common';
 
 /** A drill checklist phase. */
 export type DrillPhase = DrillChecklistItem['phase'];

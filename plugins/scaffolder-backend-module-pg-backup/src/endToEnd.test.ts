@@ -9,25 +9,25 @@
  */
 import fs from 'node:fs';
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports -- the test hosts the real backend
-import pgBackupPlugin from '@internal/plugin-pg-backup-backend';
+import pgBackupPlugin from '@pg-backup/backstage-plugin-pg-backup-backend';
 // The backend's own recovery test world, its test users and permission policy: reused, not copied.
-// eslint-disable-next-line @backstage/no-forbidden-package-imports, @backstage/no-mixed-plugin-imports
+// eslint-disable-next-line @backstage/no-relative-monorepo-imports
 import {
   DEPLOYMENTS,
   RecoveryWorld,
   sql,
-} from '@internal/plugin-pg-backup-backend/src/__testUtils__/recoveryWorld';
-// eslint-disable-next-line @backstage/no-forbidden-package-imports, @backstage/no-mixed-plugin-imports
+} from '../../pg-backup-backend/src/__testUtils__/recoveryWorld';
+// eslint-disable-next-line @backstage/no-relative-monorepo-imports
 import {
   USERS,
   recordingNotifications,
   testPolicyModule,
-} from '@internal/plugin-pg-backup-backend/src/__testUtils__/testWorld';
+} from '../../pg-backup-backend/src/__testUtils__/testWorld';
 import {
   ApprovalRequest,
   DrillRecordEntry,
   RecoveryOperation,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { JsonObject } from '@backstage/types';
 import yaml from 'yaml';
 import { DEFAULT_FOLLOW_TIMING } from './FollowTiming';

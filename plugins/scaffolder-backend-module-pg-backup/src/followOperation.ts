@@ -5,7 +5,7 @@ import {
   OperationState,
   OperationStep,
   RecoveryOperation,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { FollowTiming, pause } from './FollowTiming';
 import { JobLogStreamer } from './JobLogStreamer';
 import { PatientReader } from './PatientReader';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports -- the test hosts the real backend
-import pgBackupPlugin from '@internal/plugin-pg-backup-backend';
+import pgBackupPlugin from '@pg-backup/backstage-plugin-pg-backup-backend';
 import { Sandbox, portalAppConfig, portalGrant } from '@internal/sandbox';
 import { JsonObject } from '@backstage/types';
 import { startScaffolderTestBackend } from './__testUtils__/startScaffolderTestBackend';

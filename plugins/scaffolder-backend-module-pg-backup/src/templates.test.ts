@@ -7,7 +7,7 @@ import { SEED_DRILL_CHECKLIST } from './drillChecklist';
 import { allActions } from './__testUtils__/allActions';
 
 const ROOT = path.resolve(__dirname, '../../..');
-const TEMPLATES_DIR = path.join(ROOT, 'examples/templates');
+const TEMPLATES_DIR = path.resolve(__dirname, '../templates');
 
 /** The templates, by folder, with the names the frontend links to. */
 const TEMPLATES = {
@@ -239,28 +239,35 @@ describe('example templates', () => {
     expect(properties.notes.title).toBe('Lessons learned');
   });
 
-  it('are registered in the example catalog, which allows Templates from them', () => {
+  it('are listed by the one Location an adopter registers, which the example catalog does', () => {
+    const locationFile = path.join(TEMPLATES_DIR, 'templates.yaml');
+    const location = yaml.parse(fs.readFileSync(locationFile, 'utf8'));
+    expect(location.kind).toBe('Location');
+    expect(
+      location.spec.targets.map((t: string) => path.resolve(TEMPLATES_DIR, t)),
+    ).toEqual(
+      Object.keys(TEMPLATES).map(folder =>
+        path.join(TEMPLATES_DIR, folder, 'template.yaml'),
+      ),
+    );
     const config = yaml.parse(
       fs.readFileSync(path.join(ROOT, 'app-config.yaml'), 'utf8'),
     );
     const backendDir = path.join(ROOT, 'packages/backend');
-    for (const folder of Object.keys(TEMPLATES)) {
-      const location = config.catalog.locations.find(
+    expect(
+      config.catalog.locations.filter(
         (l: { target: string }) =>
-          path.resolve(backendDir, l.target) ===
-          path.join(TEMPLATES_DIR, folder, 'template.yaml'),
-      );
-      expect({ folder, location }).toEqual({
-        folder,
-        location: {
-          type: 'file',
-          target: expect.any(String),
-          rules: [{ allow: ['Template'] }],
-        },
-      });
-    }
+          path.resolve(backendDir, l.target) === locationFile,
+      ),
+    ).toEqual([
+      {
+        type: 'file',
+        target: expect.any(String),
+        rules: [{ allow: ['Location', 'Template'] }],
+      },
+    ]);
     expect(fs.readdirSync(TEMPLATES_DIR).sort()).toEqual(
-      Object.keys(TEMPLATES).sort(),
+      [...Object.keys(TEMPLATES), 'templates.yaml'].sort(),
     );
   });
 });

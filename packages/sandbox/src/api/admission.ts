@@ -1,5 +1,5 @@
 import { randomUUID } from 'crypto';
-import { CronSchedule } from '@internal/plugin-pg-backup-common';
+import { CronSchedule } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { InvalidCause, invalid } from './errors';
 import { ResourceType } from './resources';
 import { KubeObject } from './selectors';

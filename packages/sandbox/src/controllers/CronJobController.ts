@@ -1,4 +1,4 @@
-import { CronSchedule } from '@internal/plugin-pg-backup-common';
+import { CronSchedule } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { ObjectStore } from '../store/ObjectStore';
 import { deleteWithDependents } from '../store/garbageCollection';
 import {

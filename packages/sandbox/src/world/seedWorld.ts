@@ -9,7 +9,7 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { formatBackupKey } from '@internal/plugin-pg-backup-common';
+import { formatBackupKey } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { Sandbox } from '../Sandbox';
 import { S3Sandbox } from '../s3/S3Sandbox';
 import { seedBucket, ObjectSeed } from '../s3/seedBuckets';

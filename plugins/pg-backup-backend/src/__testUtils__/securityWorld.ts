@@ -21,7 +21,7 @@ import catalogPlugin from '@backstage/plugin-catalog-backend';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 import { JsonObject } from '@backstage/types';
 import { TokenGrant } from '@internal/sandbox';
-import { pgBackupPermissionPolicyModule } from '../permissions';
+import { portalPolicyModule } from './portalPolicy';
 import { pgBackupPlugin } from '../plugin';
 import { RecordingProxy } from './RecordingProxy';
 import { leakedSecrets, registerTestSecrets } from './testSecrets';
@@ -198,7 +198,7 @@ export class SecurityWorld {
           pgBackupPlugin,
           catalogPlugin,
           permissionPlugin,
-          pgBackupPermissionPolicyModule,
+          portalPolicyModule,
           authPlugin,
           guestProvider,
           authServiceFactory,

@@ -19,7 +19,7 @@ import {
   PolicyQueryUser,
 } from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
-import { formatBackupKey } from '@internal/plugin-pg-backup-common';
+import { formatBackupKey } from '@pg-backup/backstage-plugin-pg-backup-common';
 import {
   S3Sandbox,
   Sandbox,

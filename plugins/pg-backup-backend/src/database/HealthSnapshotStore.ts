@@ -3,7 +3,7 @@ import {
   DrillFacts,
   FleetEntry,
   HealthStatus,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { Knex } from 'knex';
 
 const TABLE = 'pg_backup_health_snapshots';

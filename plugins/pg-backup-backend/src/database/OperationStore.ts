@@ -6,7 +6,7 @@ import {
   RecoveryOperationKind,
   RestoreTarget,
   VerificationReport,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { Knex } from 'knex';
 
 const OPERATIONS = 'pg_backup_operations';

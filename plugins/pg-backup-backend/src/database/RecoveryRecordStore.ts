@@ -2,7 +2,7 @@ import {
   DrillFacts,
   DrillRecordEntry,
   VerificationFacts,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { Knex } from 'knex';
 
 /** A drill to record: the facts and its evidence. */

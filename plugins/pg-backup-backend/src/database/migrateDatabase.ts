@@ -5,7 +5,7 @@ import {
 import { Knex } from 'knex';
 
 const MIGRATIONS_DIR = resolvePackagePath(
-  '@internal/plugin-pg-backup-backend',
+  '@pg-backup/backstage-plugin-pg-backup-backend',
   'migrations',
 );
 

@@ -1,5 +1,5 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { BackupHealth } from '@internal/plugin-pg-backup-common';
+import { BackupHealth } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { HealthSnapshot, HealthSnapshotStore } from './HealthSnapshotStore';
 import { migrateDatabase } from './migrateDatabase';
 import { RecoveryRecordStore } from './RecoveryRecordStore';

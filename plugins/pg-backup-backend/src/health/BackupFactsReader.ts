@@ -6,7 +6,7 @@ import {
   SIZE_HISTORY,
   SecurityFacts,
   StoragePolicyFacts,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { V1CronJob } from '@kubernetes/client-node';
 import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
 import { iso, owningCronJob, toJobFacts } from '../jobs/jobSummaries';

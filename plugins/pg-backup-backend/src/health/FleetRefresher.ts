@@ -13,7 +13,7 @@ import {
   FleetEntry,
   PG_BACKUP_MARKER_ANNOTATION,
   readBackupTarget,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import {
   HealthSnapshot,
   HealthSnapshotStore,

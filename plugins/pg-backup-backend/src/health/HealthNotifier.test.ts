@@ -1,5 +1,5 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { HealthFinding } from '@internal/plugin-pg-backup-common';
+import { HealthFinding } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { HealthSnapshot } from '../database/HealthSnapshotStore';
 import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
 import { createHealthNotifier } from './HealthNotifier';

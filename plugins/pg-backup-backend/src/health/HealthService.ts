@@ -2,7 +2,7 @@ import {
   BackupTarget,
   EntityHealthResponse,
   evaluateBackupHealth,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { BackupFactsReader, RecordsOfAll } from './BackupFactsReader';
 
 const MAX_ENTRIES = 5000;

@@ -1,6 +1,6 @@
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { BackupHealth } from '@internal/plugin-pg-backup-common';
+import { BackupHealth } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { HealthSnapshot } from '../database/HealthSnapshotStore';
 import { registerHealthMetrics } from './healthMetrics';
 

@@ -9,7 +9,7 @@ import {
   TriggerBackupResponse,
   checkDnsSubdomain,
   shownValue,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { V1Job, V1Pod } from '@kubernetes/client-node';
 import { toCronJobFacts } from '../health/BackupFactsReader';
 import { OPERATION_LABEL } from '../recovery/buildOperationJobs';

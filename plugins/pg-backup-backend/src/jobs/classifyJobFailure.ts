@@ -1,4 +1,7 @@
-import { JobFailure, JobFailureKind } from '@internal/plugin-pg-backup-common';
+import {
+  JobFailure,
+  JobFailureKind,
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 
 /** What is known of a failed Job's container. */
 export interface FailureEvidence {

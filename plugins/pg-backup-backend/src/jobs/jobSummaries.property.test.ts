@@ -5,7 +5,7 @@ import {
   CronSchedule,
   DEFAULT_BACKUP_OBJECTIVES,
   evaluateBackupHealth,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { V1CronJob, V1Job } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import { toCronJobFacts } from '../health/BackupFactsReader';

@@ -1,5 +1,8 @@
 import { V1Job } from '@kubernetes/client-node';
-import { JobFacts, JobSummary } from '@internal/plugin-pg-backup-common';
+import {
+  JobFacts,
+  JobSummary,
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 
 /** The annotation kubectl (and pg-backup) puts on Jobs created by hand from a CronJob. */
 export const MANUAL_INSTANTIATE_ANNOTATION =

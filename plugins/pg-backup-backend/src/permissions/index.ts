@@ -2,10 +2,7 @@ export {
   DEFAULT_ADMIN_GROUPS,
   DEFAULT_APPROVER_GROUPS,
   PG_BACKUP_ROLE_PERMISSIONS,
-  PgBackupPermissionPolicy,
-} from './PgBackupPermissionPolicy';
-export type {
-  PgBackupPolicyGroups,
-  PgBackupRole,
-} from './PgBackupPermissionPolicy';
-export { pgBackupPermissionPolicyModule } from './pgBackupPermissionPolicyModule';
+  PgBackupRoles,
+  createPgBackupOwnerDecision,
+} from './PgBackupRoles';
+export type { PgBackupPolicyGroups, PgBackupRole } from './PgBackupRoles';

@@ -15,7 +15,7 @@ import {
   BackupTarget,
   RecoveryOperationKind,
   RestoreTarget,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import {
   ApprovalStore,
   StoredApproval,

@@ -2,7 +2,7 @@ import { InputError } from '@backstage/errors';
 import {
   BackupTarget,
   checkBackupKey,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
 import { BackupStorage } from '../storage/BackupStorage';
 

@@ -2,7 +2,7 @@ import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
 import {
   BackupTarget,
   DEFAULT_BACKUP_OBJECTIVES,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { OperationStore } from '../database/OperationStore';
 import { ApprovalService } from './ApprovalService';
 import { BackupSelector } from './BackupSelector';

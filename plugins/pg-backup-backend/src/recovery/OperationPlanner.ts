@@ -8,7 +8,7 @@ import {
   StartOperationRequest,
   formatDuration,
   shownValue,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { OperationStore, StoredOperation } from '../database/OperationStore';
 import { ApprovalService } from './ApprovalService';
 import { BackupSelector, SelectedBackup } from './BackupSelector';

@@ -2,7 +2,7 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import {
   OperationStep,
   formatDuration,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { V1CronJob, V1Job } from '@kubernetes/client-node';
 import { OperationStore, StoredOperation } from '../database/OperationStore';
 import { RecoveryRecordStore } from '../database/RecoveryRecordStore';

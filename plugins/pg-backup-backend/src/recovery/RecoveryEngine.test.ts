@@ -6,7 +6,7 @@ import {
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 import { JsonObject } from '@backstage/types';
-import { RecoveryOperation } from '@internal/plugin-pg-backup-common';
+import { RecoveryOperation } from '@pg-backup/backstage-plugin-pg-backup-common';
 import request from 'supertest';
 import { pgBackupPlugin } from '../plugin';
 import {

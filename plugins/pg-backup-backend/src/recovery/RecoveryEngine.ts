@@ -10,7 +10,7 @@ import {
   OperationPlan,
   RecoveryOperation,
   StartOperationRequest,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { ApprovalStore } from '../database/ApprovalStore';
 import {
   OperationConflict,

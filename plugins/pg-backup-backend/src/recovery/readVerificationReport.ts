@@ -1,7 +1,7 @@
 import {
   VerificationCheck,
   VerificationReport,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 
 function isCheck(value: unknown): value is VerificationCheck {
   const c = value as VerificationCheck;

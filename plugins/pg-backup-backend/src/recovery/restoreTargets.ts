@@ -4,7 +4,7 @@ import {
   RestoreTarget,
   checkDatabaseName,
   checkDnsLabel,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { shortOperationId } from './buildOperationJobs';
 
 const pad = (n: number) => String(n).padStart(2, '0');

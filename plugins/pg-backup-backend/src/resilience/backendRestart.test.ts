@@ -1,4 +1,4 @@
-import { RecoveryOperation } from '@internal/plugin-pg-backup-common';
+import { RecoveryOperation } from '@pg-backup/backstage-plugin-pg-backup-common';
 import {
   BackendProcess,
   databasePrefix,

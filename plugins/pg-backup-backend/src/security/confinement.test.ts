@@ -1,5 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { formatBackupKey } from '@internal/plugin-pg-backup-common';
+import { formatBackupKey } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { seedBucket } from '@internal/sandbox';
 import { BatchV1Api } from '@kubernetes/client-node';
 import { RecordedRequest } from '../__testUtils__/RecordingProxy';

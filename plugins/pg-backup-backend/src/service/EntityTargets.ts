@@ -11,7 +11,7 @@ import {
   BackupTarget,
   isPgBackupAvailable,
   readBackupTarget,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 
 const REF_PART = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 

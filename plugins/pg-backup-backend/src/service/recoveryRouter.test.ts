@@ -9,7 +9,7 @@ import permissionPlugin from '@backstage/plugin-permission-backend';
 import {
   ApprovalRequest,
   RecoveryOperation,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import request from 'supertest';
 import { pgBackupPlugin } from '../plugin';
 import {

@@ -15,7 +15,7 @@ import {
   pgBackupReadPermission,
   pgBackupRestorePermission,
   shownValue,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import express, { Request } from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
@@ -152,7 +152,7 @@ function checkedId(id: string, what: string): string {
 
 /**
  * The recovery routes (see `src/schema/openapi.yaml` and
- * `@internal/plugin-pg-backup-common/src/api/recovery.ts`): operations, approvals and drills.
+ * `@pg-backup/backstage-plugin-pg-backup-common/src/api/recovery.ts`): operations, approvals and drills.
  * Every route checks a permission on the database's entity and acts for a person; backend
  * services may only read one approval (`GET /approvals/:id`), and trusted services
  * (`pgBackup.recovery.trustedServices`) may also start an operation an approval covers, for the

@@ -19,7 +19,7 @@ import { Entity } from '@backstage/catalog-model';
 import {
   PG_BACKUP_ANNOTATIONS,
   readBackupTarget,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { pgBackupPlugin } from '../plugin';
 import {
   BUCKET,

@@ -25,7 +25,7 @@ import {
   pgBackupLogsReadPermission,
   pgBackupReadPermission,
   pgBackupTriggerPermission,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import express, { Request } from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';

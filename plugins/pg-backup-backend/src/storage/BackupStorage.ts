@@ -18,7 +18,7 @@ import {
   StoragePolicyFacts,
   formatBackupKey,
   parseBackupKey,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { UpstreamError, reasonOf, withTimeout } from '../upstream';
 import { S3Connection } from './S3Connection';
 import {

@@ -7,7 +7,7 @@ import {
   DEFAULT_BACKUP_OBJECTIVES,
   evaluateBackupHealth,
   formatBackupKey,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { S3Sandbox, seedBucket } from '@internal/sandbox';
 import fc from 'fast-check';
 import { hostileString, runs } from '../__testUtils__/hostileValues';

@@ -1,4 +1,4 @@
-import { shownValue } from '@internal/plugin-pg-backup-common';
+import { shownValue } from '@pg-backup/backstage-plugin-pg-backup-common';
 /** The largest manifest pg-backup reads; the agent writes a few kilobytes. */
 export const MAX_MANIFEST_BYTES = 1_000_000;
 

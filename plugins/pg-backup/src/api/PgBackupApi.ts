@@ -12,7 +12,7 @@ import {
   JobsResponse,
   StoragePolicy,
   TriggerBackupResponse,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 
 /** What the frontend asks of the pg-backup backend. */
 export interface PgBackupApi {

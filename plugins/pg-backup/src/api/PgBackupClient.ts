@@ -15,7 +15,7 @@ import {
   JobsResponse,
   StoragePolicy,
   TriggerBackupResponse,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { FleetFilter, LogOptions, PgBackupApi } from './PgBackupApi';
 
 /** {@link PgBackupApi} over HTTP, through the app's discovery and fetch APIs. */

@@ -5,7 +5,7 @@ import {
   StatusRunning,
   StatusWarning,
 } from '@backstage/core-components';
-import { HealthStatus } from '@internal/plugin-pg-backup-common';
+import { HealthStatus } from '@pg-backup/backstage-plugin-pg-backup-common';
 import Box from '@material-ui/core/Box';
 import { ReactNode } from 'react';
 

@@ -5,7 +5,7 @@ import {
   PG_BACKUP_MARKER_ANNOTATION,
   isPgBackupAvailable,
   readBackupTarget,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import Typography from '@material-ui/core/Typography';
 import { ReactNode } from 'react';
 

@@ -1,6 +1,6 @@
 /*
  * A stand-in for the pg-backup backend's recovery, approval, backup and Job routes, serving the
- * contract in @internal/plugin-pg-backup-common (src/api/recovery.ts, src/api/types.ts) on a real
+ * contract in @pg-backup/backstage-plugin-pg-backup-common (src/api/recovery.ts, src/api/types.ts) on a real
  * HTTP server on 127.0.0.1, so the actions are tested over the wire: their tokens, bodies, error
  * bodies and polling. Operations advance one step per read, which keeps the tests deterministic.
  */
@@ -16,7 +16,7 @@ import {
   RecoveryOperationKind,
   StartOperationRequest,
   VerificationReport,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 
 /** One request as the server saw it. */
 export interface RecordedRequest {

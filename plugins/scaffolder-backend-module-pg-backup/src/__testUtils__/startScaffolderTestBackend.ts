@@ -28,7 +28,7 @@ import { FollowTiming } from '../FollowTiming';
 import { createScaffolderModulePgBackup } from '../module';
 import { PgBackupContractServer } from './PgBackupContractServer';
 
-const TEMPLATES_DIR = path.resolve(__dirname, '../../../../examples/templates');
+const TEMPLATES_DIR = path.resolve(__dirname, '../../templates');
 
 /** The example templates' files. */
 export const TEMPLATE_FILES = [

@@ -1,6 +1,6 @@
 import { InputError, NotAllowedError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { ApprovalRequest } from '@internal/plugin-pg-backup-common';
+import { ApprovalRequest } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { ApprovalWaitSlots } from '../ApprovalWaitSlots';
 import { pause } from '../FollowTiming';
 import { PatientReader } from '../PatientReader';

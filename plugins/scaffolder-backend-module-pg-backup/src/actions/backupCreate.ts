@@ -3,7 +3,10 @@ import {
   stringifyEntityRef,
 } from '@backstage/catalog-model';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { BackupEntry, JobSummary } from '@internal/plugin-pg-backup-common';
+import {
+  BackupEntry,
+  JobSummary,
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { FollowTiming, pause } from '../FollowTiming';
 import { JobLogStreamer } from '../JobLogStreamer';
 import { PatientReader } from '../PatientReader';

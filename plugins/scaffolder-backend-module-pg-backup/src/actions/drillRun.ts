@@ -1,5 +1,5 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { formatDuration } from '@internal/plugin-pg-backup-common';
+import { formatDuration } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { buildDrillChecklist } from '../drillChecklist';
 import { parseDatabaseRef } from '../PgBackupClient';
 import { PgBackupActionOptions, given } from './PgBackupActionOptions';

@@ -1,4 +1,4 @@
-import { formatDuration } from '@internal/plugin-pg-backup-common';
+import { formatDuration } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { parseDatabaseRef } from '../PgBackupClient';
 import { PgBackupActionOptions, given } from './PgBackupActionOptions';

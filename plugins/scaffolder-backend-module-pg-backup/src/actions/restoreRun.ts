@@ -1,6 +1,6 @@
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { RestoreTarget } from '@internal/plugin-pg-backup-common';
+import { RestoreTarget } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { parseDatabaseRef } from '../PgBackupClient';
 import { PgBackupActionOptions, given } from './PgBackupActionOptions';
 import { examples } from './restoreRun.examples';

@@ -8,7 +8,7 @@ import {
   RecoveryOperation,
   RestoreTarget,
   StartOperationRequest,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { followOperation } from '../followOperation';
 import { PgBackupRequestError } from '../PgBackupClient';
 import {

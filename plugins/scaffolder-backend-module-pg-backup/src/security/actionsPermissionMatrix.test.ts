@@ -16,13 +16,13 @@ import {
 import { mockCredentials } from '@backstage/backend-test-utils';
 import { JsonObject } from '@backstage/types';
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports -- the test hosts the real backend
-import pgBackupPlugin, {
-  pgBackupPermissionPolicyModule,
-} from '@internal/plugin-pg-backup-backend';
-// eslint-disable-next-line @backstage/no-forbidden-package-imports, @backstage/no-mixed-plugin-imports
-import { RecoveryWorld } from '@internal/plugin-pg-backup-backend/src/__testUtils__/recoveryWorld';
-// eslint-disable-next-line @backstage/no-forbidden-package-imports, @backstage/no-mixed-plugin-imports
-import { recordingNotifications } from '@internal/plugin-pg-backup-backend/src/__testUtils__/testWorld';
+import pgBackupPlugin from '@pg-backup/backstage-plugin-pg-backup-backend';
+// eslint-disable-next-line @backstage/no-relative-monorepo-imports
+import { portalPolicyModule } from '../../../pg-backup-backend/src/__testUtils__/portalPolicy';
+// eslint-disable-next-line @backstage/no-relative-monorepo-imports
+import { RecoveryWorld } from '../../../pg-backup-backend/src/__testUtils__/recoveryWorld';
+// eslint-disable-next-line @backstage/no-relative-monorepo-imports
+import { recordingNotifications } from '../../../pg-backup-backend/src/__testUtils__/testWorld';
 import { DEFAULT_FOLLOW_TIMING } from '../FollowTiming';
 import { startScaffolderTestBackend } from '../__testUtils__/startScaffolderTestBackend';
 
@@ -190,7 +190,7 @@ describe('pg-backup actions × roles, with the pg-backup permission policy', () 
     config.catalog.locations.push({ type: 'file', target: templatesFile });
     portal = await startScaffolderTestBackend({
       pgBackup: [pgBackupPlugin, recordingNotifications().factory],
-      policy: pgBackupPermissionPolicyModule,
+      policy: portalPolicyModule,
       timing: {
         ...DEFAULT_FOLLOW_TIMING,
         pollIntervalMs: 200,

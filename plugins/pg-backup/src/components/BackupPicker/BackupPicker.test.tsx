@@ -1,5 +1,5 @@
 import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
-import { BackupEntry } from '@internal/plugin-pg-backup-common';
+import { BackupEntry } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { PgBackupApi, pgBackupApiRef } from '../../api/PgBackupApi';

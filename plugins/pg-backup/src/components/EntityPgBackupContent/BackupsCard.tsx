@@ -10,7 +10,7 @@ import {
   BackupEntry,
   formatBytes,
   pgBackupRestorePermission,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Chip from '@material-ui/core/Chip';

@@ -12,7 +12,7 @@ import {
   JobSummary,
   JobsResponse,
   StoragePolicy,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { PgBackupApi, pgBackupApiRef } from '../../api/PgBackupApi';

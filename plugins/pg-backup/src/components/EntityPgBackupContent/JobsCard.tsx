@@ -12,7 +12,7 @@ import {
   describeSchedule,
   formatDuration,
   pgBackupLogsReadPermission,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Table from '@material-ui/core/Table';

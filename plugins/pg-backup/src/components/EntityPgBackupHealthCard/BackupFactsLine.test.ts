@@ -1,4 +1,4 @@
-import { DEFAULT_BACKUP_OBJECTIVES } from '@internal/plugin-pg-backup-common';
+import { DEFAULT_BACKUP_OBJECTIVES } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { describeDrill } from './BackupFactsLine';
 
 describe('describeDrill', () => {

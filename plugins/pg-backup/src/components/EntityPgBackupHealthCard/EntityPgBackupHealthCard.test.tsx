@@ -9,7 +9,7 @@ import {
   renderInTestApp,
 } from '@backstage/test-utils';
 import userEvent from '@testing-library/user-event';
-import { EntityHealthResponse } from '@internal/plugin-pg-backup-common';
+import { EntityHealthResponse } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { screen } from '@testing-library/react';
 import { PgBackupApi, pgBackupApiRef } from '../../api/PgBackupApi';
 import { EntityPgBackupHealthCard } from './EntityPgBackupHealthCard';

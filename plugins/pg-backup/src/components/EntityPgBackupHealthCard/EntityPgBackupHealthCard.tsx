@@ -9,7 +9,7 @@ import {
   BackupHealth,
   BackupObjectives,
   formatDuration,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import Box from '@material-ui/core/Box';
 import LinearProgress from '@material-ui/core/LinearProgress';
 import List from '@material-ui/core/List';

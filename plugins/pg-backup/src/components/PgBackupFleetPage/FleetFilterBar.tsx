@@ -1,5 +1,5 @@
 import { entityPresentationSnapshot } from '@backstage/plugin-catalog-react';
-import { FleetEntry } from '@internal/plugin-pg-backup-common';
+import { FleetEntry } from '@pg-backup/backstage-plugin-pg-backup-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import TextField from '@material-ui/core/TextField';

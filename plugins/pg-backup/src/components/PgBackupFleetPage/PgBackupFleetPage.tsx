@@ -13,7 +13,7 @@ import { ResponseError } from '@backstage/errors';
 import {
   FleetResponse,
   PG_BACKUP_ANNOTATIONS,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import Button from '@material-ui/core/Button';
 import Grid from '@material-ui/core/Grid';
 import { useMemo } from 'react';

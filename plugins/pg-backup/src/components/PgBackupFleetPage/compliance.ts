@@ -1,4 +1,4 @@
-import { FleetEntry } from '@internal/plugin-pg-backup-common';
+import { FleetEntry } from '@pg-backup/backstage-plugin-pg-backup-common';
 
 /** Findings that mean the newest backup is not known to restore. */
 const VERIFICATION_PROBLEMS = new Set([

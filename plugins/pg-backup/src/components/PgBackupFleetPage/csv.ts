@@ -1,4 +1,4 @@
-import { FleetEntry } from '@internal/plugin-pg-backup-common';
+import { FleetEntry } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { entryCompliance } from './compliance';
 import { lastDrillTime, recoveryPointAgeMs } from './fleetFigures';
 

@@ -1,4 +1,4 @@
-import { FleetEntry } from '@internal/plugin-pg-backup-common';
+import { FleetEntry } from '@pg-backup/backstage-plugin-pg-backup-common';
 
 /** Hours in milliseconds. */
 export const HOUR = 3_600_000;

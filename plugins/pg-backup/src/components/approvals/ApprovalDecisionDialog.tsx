@@ -1,4 +1,4 @@
-import { ApprovalRequest } from '@internal/plugin-pg-backup-common';
+import { ApprovalRequest } from '@pg-backup/backstage-plugin-pg-backup-common';
 import Button from '@material-ui/core/Button';
 import Dialog from '@material-ui/core/Dialog';
 import DialogActions from '@material-ui/core/DialogActions';

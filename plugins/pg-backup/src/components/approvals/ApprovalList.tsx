@@ -2,7 +2,7 @@ import { useApi, identityApiRef } from '@backstage/core-plugin-api';
 import {
   ApprovalRequest,
   ApprovalState,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Chip from '@material-ui/core/Chip';

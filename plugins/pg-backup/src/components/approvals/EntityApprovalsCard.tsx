@@ -5,7 +5,7 @@ import {
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
-import { pgBackupApprovePermission } from '@internal/plugin-pg-backup-common';
+import { pgBackupApprovePermission } from '@pg-backup/backstage-plugin-pg-backup-common';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { pgBackupApiRef } from '../../api/PgBackupApi';
 import { ApprovalList } from './ApprovalList';

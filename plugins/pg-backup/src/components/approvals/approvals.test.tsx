@@ -6,7 +6,7 @@ import {
   mockApis,
   renderInTestApp,
 } from '@backstage/test-utils';
-import { ApprovalRequest } from '@internal/plugin-pg-backup-common';
+import { ApprovalRequest } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { PgBackupApi, pgBackupApiRef } from '../../api/PgBackupApi';

@@ -1,4 +1,4 @@
-import { ApprovalRequest } from '@internal/plugin-pg-backup-common';
+import { ApprovalRequest } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { backupFileName } from '../formatting';
 
 const TARGETS = {

@@ -9,8 +9,8 @@ import {
   pgBackupPermissions,
   pgBackupReadPermission,
   pgBackupTriggerPermission,
-} from '@internal/plugin-pg-backup-common';
-import { PgBackupPermissionPolicy } from './PgBackupPermissionPolicy';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
+import { PgBackupRoles } from './PgBackupRoles';
 
 const user = (ref: string, groups: string[]): PolicyQueryUser =>
   ({
@@ -24,26 +24,29 @@ const user = (ref: string, groups: string[]): PolicyQueryUser =>
     credentials: {} as PolicyQueryUser['credentials'],
   } as PolicyQueryUser);
 
-describe('PgBackupPermissionPolicy', () => {
-  const policy = PgBackupPermissionPolicy.fromConfig(new ConfigReader({}));
+describe('PgBackupRoles', () => {
+  const policy = PgBackupRoles.fromConfig(new ConfigReader({}));
 
-  it('allows other plugins’ permissions, as the allow-all policy did', async () => {
+  it('leaves other plugins’ permissions to the calling policy', async () => {
     const catalogRead = createPermission({
       name: 'catalog.entity.read',
       attributes: { action: 'read' },
       resourceType: 'catalog-entity',
     });
     expect(
-      await policy.handle(
-        { permission: catalogRead },
-        user('user:default/x', []),
-      ),
-    ).toEqual({ result: AuthorizeResult.ALLOW });
+      policy.decide({ permission: catalogRead }, user('user:default/x', [])),
+    ).toBeUndefined();
+    // A name in pg-backup's namespace that pg-backup does not define is not decided either.
+    const unknown = createPermission({
+      name: 'pg-backup.unknown.read',
+      attributes: { action: 'read' },
+    });
+    expect(policy.decide({ permission: unknown })).toBeUndefined();
   });
 
   it('denies every pg-backup permission without a user', async () => {
     for (const permission of pgBackupPermissions)
-      expect(await policy.handle({ permission })).toEqual({
+      expect(policy.decide({ permission })).toEqual({
         result: AuthorizeResult.DENY,
       });
   });
@@ -51,18 +54,18 @@ describe('PgBackupPermissionPolicy', () => {
   it('gives a member of no team health.read only', async () => {
     const guest = user('user:default/newcomer', []);
     expect(
-      await policy.handle({ permission: pgBackupReadPermission }, guest),
+      policy.decide({ permission: pgBackupReadPermission }, guest),
     ).toEqual({
       result: AuthorizeResult.ALLOW,
     });
     expect(
-      await policy.handle({ permission: pgBackupFleetReadPermission }, guest),
+      policy.decide({ permission: pgBackupFleetReadPermission }, guest),
     ).toEqual({
       result: AuthorizeResult.DENY,
     });
     // Acting permissions are left to ownership: the catalog's IS_ENTITY_OWNER with the user's claims.
     expect(
-      await policy.handle({ permission: pgBackupTriggerPermission }, guest),
+      policy.decide({ permission: pgBackupTriggerPermission }, guest),
     ).toEqual({
       result: AuthorizeResult.CONDITIONAL,
       pluginId: 'catalog',
@@ -76,7 +79,7 @@ describe('PgBackupPermissionPolicy', () => {
   });
 
   it('reads approver and admin groups from config, in any case and short form', async () => {
-    const configured = PgBackupPermissionPolicy.fromConfig(
+    const configured = PgBackupRoles.fromConfig(
       new ConfigReader({
         pgBackup: {
           permissions: {
@@ -89,32 +92,28 @@ describe('PgBackupPermissionPolicy', () => {
     const dba = user('user:default/d', ['group:default/dbas']);
     const sre = user('user:default/s', ['group:ops/sre']);
     expect(
-      await configured.handle({ permission: pgBackupFleetReadPermission }, dba),
+      configured.decide({ permission: pgBackupFleetReadPermission }, dba),
     ).toEqual({
       result: AuthorizeResult.ALLOW,
     });
     expect(
-      (await configured.handle({ permission: pgBackupTriggerPermission }, dba))
-        .result,
+      configured.decide({ permission: pgBackupTriggerPermission }, dba)?.result,
     ).toBe(AuthorizeResult.CONDITIONAL);
     expect(
-      await configured.handle({ permission: pgBackupTriggerPermission }, sre),
+      configured.decide({ permission: pgBackupTriggerPermission }, sre),
     ).toEqual({
       result: AuthorizeResult.ALLOW,
     });
     // The defaults no longer apply.
     const platform = user('user:default/p', ['group:default/platform-team']);
     expect(
-      await configured.handle(
-        { permission: pgBackupFleetReadPermission },
-        platform,
-      ),
+      configured.decide({ permission: pgBackupFleetReadPermission }, platform),
     ).toEqual({ result: AuthorizeResult.DENY });
   });
 
   it('names a configured group that is not a group ref', () => {
     expect(() =>
-      PgBackupPermissionPolicy.fromConfig(
+      PgBackupRoles.fromConfig(
         new ConfigReader({
           pgBackup: { permissions: { adminGroups: ['a:b:c/d'] } },
         }),

@@ -2,11 +2,12 @@ import { Config } from '@backstage/config';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import {
   AuthorizeResult,
+  ConditionalPolicyDecision,
+  Permission,
   PolicyDecision,
   isResourcePermission,
 } from '@backstage/plugin-permission-common';
 import {
-  PermissionPolicy,
   PolicyQuery,
   PolicyQueryUser,
 } from '@backstage/plugin-permission-node';
@@ -20,9 +21,13 @@ import {
   pgBackupRestorePermission,
   pgBackupPermissions,
   pgBackupTriggerPermission,
-} from '@internal/plugin-pg-backup-common';
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 
-/** The roles of {@link PgBackupPermissionPolicy}, from least to most trusted. */
+/**
+ * The roles of {@link PgBackupRoles}, from least to most trusted.
+ *
+ * @public
+ */
 export type PgBackupRole =
   | 'guest'
   | 'other-team'
@@ -30,15 +35,25 @@ export type PgBackupRole =
   | 'approver'
   | 'admin';
 
-/** Default of `pgBackup.permissions.approverGroups`. */
+/**
+ * Default of `pgBackup.permissions.approverGroups`.
+ *
+ * @public
+ */
 export const DEFAULT_APPROVER_GROUPS = ['group:default/dba-team'];
-/** Default of `pgBackup.permissions.adminGroups`. */
+/**
+ * Default of `pgBackup.permissions.adminGroups`.
+ *
+ * @public
+ */
 export const DEFAULT_ADMIN_GROUPS = ['group:default/platform-team'];
 
 /**
  * What each signed-in role may do in pg-backup; anonymous callers never reach the policy (401).
  * `guest` and `other-team` only read health; `owner` is decided per database by the catalog's
  * `IS_ENTITY_OWNER` rule on the entity's `spec.owner`. The README's permission table mirrors it.
+ *
+ * @public
  */
 export const PG_BACKUP_ROLE_PERMISSIONS: Record<PgBackupRole, string[]> = {
   guest: [pgBackupReadPermission.name],
@@ -60,9 +75,15 @@ export const PG_BACKUP_ROLE_PERMISSIONS: Record<PgBackupRole, string[]> = {
   admin: pgBackupPermissions.map(p => p.name),
 };
 
-/** Groups that make a user an approver or an admin, as full group refs. */
+/**
+ * Groups that make a user an approver or an admin, as full group refs.
+ *
+ * @public
+ */
 export interface PgBackupPolicyGroups {
+  /** Members read every database, its logs and the fleet, and approve restores. */
   approverGroups: string[];
+  /** Members may do everything in pg-backup. */
   adminGroups: string[];
 }
 
@@ -88,11 +109,43 @@ const normalizeGroup = (ref: string, key: string): string => {
 };
 
 /**
- * The pg-backup permission policy: pg-backup permissions by role (see
- * {@link PG_BACKUP_ROLE_PERMISSIONS}); every other plugin's permission is allowed, as the
- * portal's allow-all policy did, so the catalog and the scaffolder keep working.
+ * The decision that lets the owners of a database do what its `owner` role allows: the catalog's
+ * `IS_ENTITY_OWNER` rule on the entity's `spec.owner`, with the user's ownership claims. Return
+ * it from your own policy for the pg-backup permissions you want owners to have.
+ *
+ * @public
  */
-export class PgBackupPermissionPolicy implements PermissionPolicy {
+export function createPgBackupOwnerDecision(
+  claims: string[],
+): ConditionalPolicyDecision {
+  return {
+    result: AuthorizeResult.CONDITIONAL,
+    pluginId: catalogEntityPermissionResourceRef.pluginId,
+    resourceType: catalogEntityPermissionResourceRef.resourceType,
+    conditions: {
+      rule: 'IS_ENTITY_OWNER',
+      resourceType: catalogEntityPermissionResourceRef.resourceType,
+      params: { claims },
+    },
+  };
+}
+
+/**
+ * pg-backup's role table ({@link PG_BACKUP_ROLE_PERMISSIONS}) for a portal's own permission
+ * policy. {@link PgBackupRoles.decide} answers pg-backup's permissions and returns `undefined` for
+ * every other permission, so the calling policy keeps deciding everything else:
+ *
+ * ```ts
+ * const pgBackup = PgBackupRoles.fromConfig(config);
+ * // in your PermissionPolicy's handle(request, user):
+ * const decision = pgBackup.decide(request, user);
+ * if (decision) return decision;
+ * // ...your own rules for every other plugin
+ * ```
+ *
+ * @public
+ */
+export class PgBackupRoles {
   private readonly approverGroups: Set<string>;
   private readonly adminGroups: Set<string>;
 
@@ -110,8 +163,8 @@ export class PgBackupPermissionPolicy implements PermissionPolicy {
   }
 
   /** Reads `pgBackup.permissions.approverGroups` and `adminGroups` (defaults dba-team, platform-team). */
-  static fromConfig(config: Config): PgBackupPermissionPolicy {
-    return new PgBackupPermissionPolicy({
+  static fromConfig(config: Config): PgBackupRoles {
+    return new PgBackupRoles({
       approverGroups:
         config.getOptionalStringArray('pgBackup.permissions.approverGroups') ??
         DEFAULT_APPROVER_GROUPS,
@@ -121,13 +174,21 @@ export class PgBackupPermissionPolicy implements PermissionPolicy {
     });
   }
 
-  async handle(
+  /** Whether a permission is one of pg-backup's, which {@link PgBackupRoles.decide} answers. */
+  static isPgBackupPermission(permission: Permission): boolean {
+    return pgBackupPermissions.some(p => p.name === permission.name);
+  }
+
+  /**
+   * The decision for a pg-backup permission by the user's role; `undefined` for any other
+   * plugin's permission. A request without a user is denied.
+   */
+  decide(
     request: PolicyQuery,
     user?: PolicyQueryUser,
-  ): Promise<PolicyDecision> {
+  ): PolicyDecision | undefined {
     const { permission } = request;
-    if (!permission.name.startsWith('pg-backup.'))
-      return { result: AuthorizeResult.ALLOW };
+    if (!PgBackupRoles.isPgBackupPermission(permission)) return undefined;
     if (!user) return { result: AuthorizeResult.DENY };
     const claims = user.info.ownershipEntityRefs;
     const member = (groups: Set<string>) =>
@@ -147,16 +208,7 @@ export class PgBackupPermissionPolicy implements PermissionPolicy {
         catalogEntityPermissionResourceRef.resourceType,
       )
     )
-      return {
-        result: AuthorizeResult.CONDITIONAL,
-        pluginId: catalogEntityPermissionResourceRef.pluginId,
-        resourceType: catalogEntityPermissionResourceRef.resourceType,
-        conditions: {
-          rule: 'IS_ENTITY_OWNER',
-          resourceType: catalogEntityPermissionResourceRef.resourceType,
-          params: { claims },
-        },
-      };
+      return createPgBackupOwnerDecision(claims);
     return { result: AuthorizeResult.DENY };
   }
 }
