@@ -4,7 +4,10 @@ import {
   CustomFieldValidator,
   FieldExtensionComponentProps,
 } from '@backstage/plugin-scaffolder-react';
-import { BackupEntry, formatBytes } from '@pg-backup/backstage-plugin-pg-backup-common';
+import {
+  BackupEntry,
+  formatBytes,
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import FormControl from '@material-ui/core/FormControl';
 import FormHelperText from '@material-ui/core/FormHelperText';
 import MenuItem from '@material-ui/core/MenuItem';

@@ -1,4 +1,7 @@
-import { BackupEntry, formatBytes } from '@pg-backup/backstage-plugin-pg-backup-common';
+import {
+  BackupEntry,
+  formatBytes,
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { useTheme } from '@material-ui/core/styles';
 
 /** A dump under this share of the median size stands out as suspicious. */

@@ -1,5 +1,8 @@
 import { InfoCard } from '@backstage/core-components';
-import { FleetEntry, HealthStatus } from '@pg-backup/backstage-plugin-pg-backup-common';
+import {
+  FleetEntry,
+  HealthStatus,
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import Box from '@material-ui/core/Box';
 import LinearProgress from '@material-ui/core/LinearProgress';
 import Typography from '@material-ui/core/Typography';

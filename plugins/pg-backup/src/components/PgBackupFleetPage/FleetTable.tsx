@@ -1,6 +1,9 @@
 import { Table, TableColumn } from '@backstage/core-components';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
-import { FleetEntry, formatBytes } from '@pg-backup/backstage-plugin-pg-backup-common';
+import {
+  FleetEntry,
+  formatBytes,
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import Typography from '@material-ui/core/Typography';
 import { useMemo } from 'react';
 import { HealthStatusLabel } from '../HealthStatusLabel';

@@ -1,7 +1,10 @@
 import { ResponseError } from '@backstage/errors';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
-import { FleetEntry, FleetResponse } from '@pg-backup/backstage-plugin-pg-backup-common';
+import {
+  FleetEntry,
+  FleetResponse,
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { PgBackupApi, pgBackupApiRef } from '../../api/PgBackupApi';

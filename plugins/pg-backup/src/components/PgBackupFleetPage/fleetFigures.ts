@@ -1,4 +1,7 @@
-import { FleetEntry, formatDuration } from '@pg-backup/backstage-plugin-pg-backup-common';
+import {
+  FleetEntry,
+  formatDuration,
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 
 const MINUTE_MS = 60_000;
 

@@ -1,4 +1,7 @@
-import { FleetEntry, HealthStatus } from '@pg-backup/backstage-plugin-pg-backup-common';
+import {
+  FleetEntry,
+  HealthStatus,
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 
 /** The statuses worst first, as the health rules rank them. */
 export const STATUSES_WORST_FIRST: HealthStatus[] = [
