@@ -1,10 +1,16 @@
 import { durationToMilliseconds } from '@backstage/types';
 import { Config, readDurationFromConfig } from '@backstage/config';
+import { CustomErrorBase } from '@backstage/errors';
 import {
   BackupObjectives,
   DEFAULT_BACKUP_OBJECTIVES,
   parseDuration,
 } from '@pg-backup/backstage-plugin-pg-backup-common';
+
+/** A pg-backup setting that cannot be used; the message names the key and what is valid. */
+export class PgBackupConfigError extends CustomErrorBase {
+  name = 'PgBackupConfigError' as const;
+}
 
 /** pg-backup's own settings, with defaults applied. */
 export interface PgBackupConfig {
@@ -66,7 +72,8 @@ function objective(config: Config, key: string, fallbackMs: number): number {
   const value = config.getOptionalString(key);
   if (value === undefined) return fallbackMs;
   const parsed = parseDuration(value);
-  if (typeof parsed === 'string') throw new Error(`pgBackup.${key}: ${parsed}`);
+  if (typeof parsed === 'string')
+    throw new PgBackupConfigError(`pgBackup.${key}: ${parsed}`);
   return parsed.ms;
 }
 
@@ -79,7 +86,7 @@ function readSection(config: Config | undefined): PgBackupConfig {
   const d = DEFAULT_BACKUP_OBJECTIVES;
   const concurrency = config?.getOptionalNumber('refreshConcurrency') ?? 64;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
-    throw new Error(
+    throw new PgBackupConfigError(
       `pgBackup.refreshConcurrency must be an integer from 1 to 256, got ${concurrency}`,
     );
   return {
@@ -137,7 +144,7 @@ function readRecovery(config: Config | undefined): RecoverySettings {
     config?.getOptionalString('recovery.postgresPodSelector') ??
     'app.kubernetes.io/name=postgresql';
   if (!/^[A-Za-z0-9./_=!,() -]+$/.test(selector) || selector.trim() === '')
-    throw new Error(
+    throw new PgBackupConfigError(
       `pgBackup.recovery.postgresPodSelector "${selector}" is not a label selector such as app.kubernetes.io/name=postgresql`,
     );
   const trustedServices = config?.getOptionalStringArray(
@@ -145,7 +152,7 @@ function readRecovery(config: Config | undefined): RecoverySettings {
   ) ?? ['plugin:scaffolder'];
   for (const subject of trustedServices)
     if (!/^[a-z][a-z0-9-]*:\S+$/.test(subject))
-      throw new Error(
+      throw new PgBackupConfigError(
         `pgBackup.recovery.trustedServices: "${subject}" is not a service subject such as plugin:scaffolder`,
       );
   return {

@@ -63,7 +63,7 @@ export const pgBackupPlugin = createBackendPlugin({
         const snapshots = new HealthSnapshotStore(knex);
         const operations = new OperationStore(knex);
         const kubernetes = new KubernetesGateways(
-          ClusterRegistry.fromConfig(deps.config),
+          ClusterRegistry.fromConfig(deps.config, { logger: deps.logger }),
           settings.upstreamTimeoutMs,
           settings.clusterListTtlMs,
         );
@@ -179,8 +179,9 @@ export const pgBackupPlugin = createBackendPlugin({
               deps.catalog,
               deps.auth,
               settings.defaultObjectives,
-              // An entity naming an unconfigured cluster is a bad target (400).
-              target => kubernetes.for(target.cluster),
+              // An entity naming an unconfigured cluster is a bad target (400); one naming a
+              // cluster pg-backup skips gets unknown health explaining why.
+              target => kubernetes.check(target.cluster),
             ),
             health,
             facts,

@@ -1,6 +1,10 @@
 import { shownValue as shown } from './shownValue';
 
-/** A parsed duration: the original text and its length in milliseconds. */
+/**
+ * A parsed duration: the original text and its length in milliseconds.
+ *
+ * @public
+ */
 export interface Duration {
   /** The text it was parsed from, e.g. `6h` or `PT6H`. */
   text: string;
@@ -20,7 +24,11 @@ const SHORT_FORM = /^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
 const ISO_FORM =
   /^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
 
-/** What a duration annotation accepts, for error messages. */
+/**
+ * What a duration annotation accepts, for error messages.
+ *
+ * @public
+ */
 export const DURATION_HELP =
   'a positive duration such as 6h, 30d, 1d12h, 90m, 2w or ISO-8601 PT6H, P30D, P1DT12H';
 
@@ -28,6 +36,8 @@ export const DURATION_HELP =
  * Parses `6h`, `30d`, `1d12h`, `2w`, `90m`, `45s` or ISO-8601 durations (`PT6H`, `P30D`,
  * `P1DT12H`, `P2W`). Calendar years and months are refused: their length is ambiguous.
  * Returns the problem as a string when the text is not a valid positive duration.
+ *
+ * @public
  */
 export function parseDuration(text: string): Duration | string {
   const trimmed = text.trim();
@@ -76,7 +86,11 @@ function positive(text: string, ms: number): Duration | string {
   return { text, ms };
 }
 
-/** Formats milliseconds for people: `6h`, `1d 4h`, `35m`, `12s`; the two largest units. */
+/**
+ * Formats milliseconds for people: `6h`, `1d 4h`, `35m`, `12s`; the two largest units.
+ *
+ * @public
+ */
 export function formatDuration(ms: number): string {
   const sign = ms < 0 ? '-' : '';
   let rest = Math.abs(Math.round(ms / 1000));

@@ -7,7 +7,11 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN =
   /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** Checks a Kubernetes RFC 1123 label name (namespaces): at most 63 of a-z, 0-9, `-`. */
+/**
+ * Checks a Kubernetes RFC 1123 label name (namespaces): at most 63 of a-z, 0-9, `-`.
+ *
+ * @public
+ */
 export function checkDnsLabel(
   value: string,
   maxLength = 63,
@@ -25,7 +29,11 @@ export function checkDnsLabel(
   return undefined;
 }
 
-/** Checks a Kubernetes RFC 1123 subdomain name (most objects): at most 253 characters. */
+/**
+ * Checks a Kubernetes RFC 1123 subdomain name (most objects): at most 253 characters.
+ *
+ * @public
+ */
 export function checkDnsSubdomain(
   value: string,
   maxLength = 253,
@@ -46,10 +54,16 @@ export function checkDnsSubdomain(
 /**
  * CronJob names are limited to 52 characters because the controller appends an 11-character
  * suffix to form Job names, which must stay within 63.
+ *
+ * @public
  */
 export const CRONJOB_NAME_MAX_LENGTH = 52;
 
-/** Checks an S3 bucket name against the general-purpose bucket naming rules. */
+/**
+ * Checks an S3 bucket name against the general-purpose bucket naming rules.
+ *
+ * @public
+ */
 export function checkBucketName(value: string): string | undefined {
   const rule =
     '3-63 characters of lower-case letters, digits, "." and "-", starting and ending with a letter or digit';
@@ -101,6 +115,8 @@ const SAFE_KEY_PART = /^[A-Za-z0-9!_.*'()-]+$/;
 /**
  * Checks an S3 key prefix for backups: empty (the bucket root) or `/`-separated segments of S3's
  * safe characters ending with `/`; no leading `/`, no empty, `.` or `..` segment; at most 512 bytes.
+ *
+ * @public
  */
 export function checkKeyPrefix(value: string): string | undefined {
   if (value === '') return undefined;
@@ -140,6 +156,8 @@ export function checkKeyPrefix(value: string): string | undefined {
  * Checks a PostgreSQL database name as the suite accepts it: 1-63 characters, a letter or `_`
  * first, then letters, digits, `_` or `-`. Stricter than PostgreSQL so that no name ever needs
  * quoting in a shell, a URL or a Job spec.
+ *
+ * @public
  */
 export function checkDatabaseName(value: string): string | undefined {
   if (!/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(value)) {
@@ -150,7 +168,11 @@ export function checkDatabaseName(value: string): string | undefined {
   return undefined;
 }
 
-/** Checks a cluster name as configured in `kubernetes.clusterLocatorMethods`. */
+/**
+ * Checks a cluster name as configured in `kubernetes.clusterLocatorMethods`.
+ *
+ * @public
+ */
 export function checkClusterName(value: string): string | undefined {
   if (!/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/.test(value)) {
     return `cluster "${shown(

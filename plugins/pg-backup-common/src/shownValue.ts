@@ -1,7 +1,11 @@
 // How error messages quote a value someone else chose (an annotation, a key, a parameter): short,
 // and unable to forge log lines or reorder the text around it.
 
-/** Longest quoted value, in UTF-16 units, before it is cut with `…`. */
+/**
+ * Longest quoted value, in UTF-16 units, before it is cut with `…`.
+ *
+ * @public
+ */
 export const SHOWN_VALUE_LENGTH = 80;
 
 // C0/C1 controls (newlines included), bidirectional marks, embeddings, overrides and isolates,
@@ -14,6 +18,8 @@ const UNSAFE =
  * The value as an error message shows it: at most {@link SHOWN_VALUE_LENGTH} characters (then
  * `…`), with control characters and bidirectional marks written as `\uXXXX`, so a crafted value
  * can neither flood a log, start a new log line, nor make the message read differently.
+ *
+ * @public
  */
 export function shownValue(
   value: string,

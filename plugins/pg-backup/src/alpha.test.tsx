@@ -6,12 +6,13 @@ import {
   EntityContentBlueprint,
 } from '@backstage/plugin-catalog-react/alpha';
 import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
-import pgBackupPlugin, {
+import pgBackupPlugin from './alpha';
+import {
   pgBackupEntityContent,
   pgBackupFleetPage,
   pgBackupHealthCard,
   pgBackupPickerField,
-} from './alpha';
+} from './extensions';
 import { backupPickerFormField } from './components/BackupPicker/formField';
 
 const entity = (

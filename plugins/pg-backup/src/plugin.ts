@@ -1,3 +1,4 @@
+import { ReactNode } from 'react';
 import {
   createApiFactory,
   createComponentExtension,
@@ -16,7 +17,11 @@ import {
 } from './components/BackupPicker';
 import { entityContentRouteRef, rootRouteRef } from './routes';
 
-/** The pg-backup frontend plugin (classic frontend system). */
+/**
+ * The pg-backup frontend plugin (classic frontend system).
+ *
+ * @public
+ */
 export const pgBackupPlugin = createPlugin({
   id: 'pg-backup',
   apis: [
@@ -29,21 +34,32 @@ export const pgBackupPlugin = createPlugin({
   routes: { root: rootRouteRef, entityContent: entityContentRouteRef },
 });
 
-/** Backup-health card for the overview of database entities. */
-export const EntityPgBackupHealthCard = pgBackupPlugin.provide(
-  createComponentExtension({
-    name: 'EntityPgBackupHealthCard',
-    component: {
-      lazy: () =>
-        import('./components/EntityPgBackupHealthCard').then(
-          m => m.EntityPgBackupHealthCard,
-        ),
-    },
-  }),
-);
+/**
+ * Backup-health card for the overview of database entities.
+ *
+ * @public
+ */
+export const EntityPgBackupHealthCard: () => JSX.Element =
+  pgBackupPlugin.provide(
+    createComponentExtension({
+      name: 'EntityPgBackupHealthCard',
+      component: {
+        lazy: () =>
+          import('./components/EntityPgBackupHealthCard').then(
+            m => m.EntityPgBackupHealthCard,
+          ),
+      },
+    }),
+  );
 
-/** The "Backups" tab of database entities: backups, jobs and logs, storage policy. */
-export const EntityPgBackupContent = pgBackupPlugin.provide(
+/**
+ * The "Backups" tab of database entities: backups, jobs and logs, storage policy.
+ *
+ * @public
+ */
+export const EntityPgBackupContent: (props: {
+  children?: ReactNode;
+}) => JSX.Element = pgBackupPlugin.provide(
   createRoutableExtension({
     name: 'EntityPgBackupContent',
     mountPoint: entityContentRouteRef,
@@ -54,8 +70,12 @@ export const EntityPgBackupContent = pgBackupPlugin.provide(
   }),
 );
 
-/** The fleet dashboard: every annotated database, compliance, CSV export. */
-export const PgBackupFleetPage = pgBackupPlugin.provide(
+/**
+ * The fleet dashboard: every annotated database, compliance, CSV export.
+ *
+ * @public
+ */
+export const PgBackupFleetPage: () => JSX.Element = pgBackupPlugin.provide(
   createRoutableExtension({
     name: 'PgBackupFleetPage',
     mountPoint: rootRouteRef,
@@ -64,7 +84,11 @@ export const PgBackupFleetPage = pgBackupPlugin.provide(
   }),
 );
 
-/** Scaffolder field `ui:field: BackupPicker`: a database's backups, newest first. */
+/**
+ * Scaffolder field `ui:field: BackupPicker`: a database's backups, newest first.
+ *
+ * @public
+ */
 export const BackupPickerFieldExtension = pgBackupPlugin.provide(
   createScaffolderFieldExtension<string, BackupPickerUiOptions>({
     name: 'BackupPicker',

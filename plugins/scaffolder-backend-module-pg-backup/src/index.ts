@@ -6,15 +6,3 @@
  */
 
 export { scaffolderModulePgBackup as default } from './module';
-export { createPgBackupActions, readApprovalWaitSlots } from './module';
-export { createBackupCreateAction } from './actions/backupCreate';
-export { createRestoreRunAction } from './actions/restoreRun';
-export { createRecoveryEmergencyAction } from './actions/recoveryEmergency';
-export { createVerifyRunAction } from './actions/verifyRun';
-export { createDrillRunAction } from './actions/drillRun';
-export { createApprovalRequestAction } from './actions/approvalRequest';
-export { createApprovalWaitAction } from './actions/approvalWait';
-export type { PgBackupActionOptions } from './actions/PgBackupActionOptions';
-export { ApprovalWaitSlots } from './ApprovalWaitSlots';
-export type { FollowTiming } from './FollowTiming';
-export { SEED_DRILL_CHECKLIST } from './drillChecklist';

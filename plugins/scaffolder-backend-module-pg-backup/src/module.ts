@@ -90,5 +90,9 @@ export function createScaffolderModulePgBackup(
   });
 }
 
-/** Adds the pg-backup actions (`pg-backup:*`) to the scaffolder. */
+/**
+ * Adds the pg-backup actions (`pg-backup:*`) to the scaffolder.
+ *
+ * @public
+ */
 export const scaffolderModulePgBackup = createScaffolderModulePgBackup();

@@ -11,6 +11,11 @@ export class KubernetesGateways {
     private readonly sharedTtlMs = 0,
   ) {}
 
+  /** Throws an InputError when an entity's cluster annotation names no configured cluster. */
+  check(clusterName: string | undefined): void {
+    this.registry.checkName(clusterName);
+  }
+
   /** The gateway of the named cluster (or the only one); throws an InputError for unknown names. */
   for(clusterName: string | undefined): KubernetesGateway {
     const cluster = this.registry.resolve(clusterName);

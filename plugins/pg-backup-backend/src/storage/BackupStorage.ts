@@ -20,7 +20,7 @@ import {
   parseBackupKey,
 } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { UpstreamError, reasonOf, withTimeout } from '../upstream';
-import { S3Connection } from './S3Connection';
+import { MissingS3CredentialsError, S3Connection } from './S3Connection';
 import {
   MAX_MANIFEST_BYTES,
   ManifestSubject,
@@ -599,6 +599,8 @@ function absentAs<T>(code: string, value: T) {
 
 function describeS3Error(what: string, error: unknown): UpstreamError {
   if (error instanceof UpstreamError) return error;
+  if (error instanceof MissingS3CredentialsError)
+    return new UpstreamError(`S3 ${what} failed: ${error.message}`);
   const e = error as {
     name?: string;
     message?: string;

@@ -1,10 +1,12 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { Config } from '@backstage/config';
+import { CustomErrorBase } from '@backstage/errors';
 import {
   AwsS3IntegrationConfig,
   readAwsS3IntegrationConfigs,
 } from '@backstage/integration';
 import { DefaultAwsCredentialsManager } from '@backstage/integration-aws-node';
+import { PgBackupConfigError } from '../PgBackupConfig';
 
 /** Where and how pg-backup reaches S3: an `integrations.awsS3` entry, never credentials of its own. */
 export interface S3Connection {
@@ -12,6 +14,11 @@ export interface S3Connection {
   client: S3Client;
   /** The endpoint shown to users and checked for plain HTTP (never carries credentials). */
   endpoint: string;
+}
+
+/** No credential could be found for S3; the message names the settings to fix. */
+export class MissingS3CredentialsError extends CustomErrorBase {
+  name = 'MissingS3CredentialsError' as const;
 }
 
 /**
@@ -31,7 +38,7 @@ export function createS3Connection(
   if (wanted) {
     integration = integrations.find(i => i.host === wanted);
     if (!integration)
-      throw new Error(
+      throw new PgBackupConfigError(
         `pgBackup.storage.integration '${wanted}' matches no integrations.awsS3 host; configured: ${
           integrations.map(i => i.host).join(', ') || '(none)'
         }`,
@@ -47,10 +54,19 @@ export function createS3Connection(
           secretAccessKey: integration.secretAccessKey,
         }
       : async () => {
-          const provider = await credentialsManager.getCredentialProvider(
-            integration?.roleArn ? { arn: integration.roleArn } : {},
-          );
-          return provider.sdkCredentialProvider();
+          try {
+            const provider = await credentialsManager.getCredentialProvider(
+              integration?.roleArn ? { arn: integration.roleArn } : {},
+            );
+            return await provider.sdkCredentialProvider();
+          } catch (error) {
+            throw new MissingS3CredentialsError(
+              `no S3 credentials for pg-backup: set accessKeyId and secretAccessKey, or roleArn, on an integrations.awsS3 entry${
+                integration ? ` (host ${integration.host})` : ''
+              }, or configure aws.accounts`,
+              error,
+            );
+          }
         };
   const client = new S3Client({
     region,

@@ -16,7 +16,11 @@
  */
 import { DrillFacts } from '../health/types';
 
-/** What an operation does. */
+/**
+ * What an operation does.
+ *
+ * @public
+ */
 export type RecoveryOperationKind =
   /** Restore a backup into a target database. */
   | 'restore'
@@ -27,7 +31,11 @@ export type RecoveryOperationKind =
   /** A verify whose recovery time is measured against the RTO and recorded as a drill. */
   | 'drill';
 
-/** Where a restore goes. */
+/**
+ * Where a restore goes.
+ *
+ * @public
+ */
 export interface RestoreTarget {
   /**
    * `new-database` (default): a database that must not exist yet, in the same server.
@@ -48,7 +56,11 @@ export interface RestoreTarget {
   cluster?: string;
 }
 
-/** One checklist item of a drill (the seed's pre/during/post drill checklist). */
+/**
+ * One checklist item of a drill (the seed's pre/during/post drill checklist).
+ *
+ * @public
+ */
 export interface DrillChecklistItem {
   /** `pre`, `during` or `post`. */
   phase: 'pre' | 'during' | 'post';
@@ -58,7 +70,11 @@ export interface DrillChecklistItem {
   done: boolean;
 }
 
-/** The body of `POST .../operations`. */
+/**
+ * The body of `POST .../operations`.
+ *
+ * @public
+ */
 export interface StartOperationRequest {
   /** What to do. */
   kind: RecoveryOperationKind;
@@ -85,7 +101,11 @@ export interface StartOperationRequest {
   idempotencyKey?: string;
 }
 
-/** State of an operation or one of its steps. */
+/**
+ * State of an operation or one of its steps.
+ *
+ * @public
+ */
 export type OperationState =
   | 'pending'
   | 'running'
@@ -93,7 +113,11 @@ export type OperationState =
   | 'failed'
   | 'cancelled';
 
-/** One step of an operation, e.g. "scale down backend", "restore", "verify", "scale back". */
+/**
+ * One step of an operation, e.g. "scale down backend", "restore", "verify", "scale back".
+ *
+ * @public
+ */
 export interface OperationStep {
   /** Stable step id: `safety-backup`, `scale-down`, `check-postgres`, `restore`, `verify`, `scale-back`, `cleanup`, `record`. */
   id: string;
@@ -101,8 +125,9 @@ export interface OperationStep {
   title: string;
   /** Its state. */
   state: OperationState;
-  /** When it started and finished (ISO-8601). */
+  /** When it started (ISO-8601). */
   startedAt?: string;
+  /** When it finished (ISO-8601). */
   finishedAt?: string;
   /** The Kubernetes Job the step runs, for its logs. */
   job?: string;
@@ -110,31 +135,53 @@ export interface OperationStep {
   detail?: string;
 }
 
-/** One check of a verification (the agent's report). */
+/**
+ * One check of a verification (the agent's report).
+ *
+ * @public
+ */
 export interface VerificationCheck {
   /** `tableCount`, `rows:<schema.table>` or `flywayVersion` (as the agent names them). */
   name: string;
+  /** The value the backup manifest recorded. */
   expected: string | number | null;
+  /** The value read from the restored database. */
   actual: string | number | null;
+  /** Whether the two agree. */
   passed: boolean;
 }
 
-/** The agent's verification report. */
+/**
+ * The agent's verification report.
+ *
+ * @public
+ */
 export interface VerificationReport {
+  /** The backup that was restored and checked. */
   backupKey: string;
+  /** The scratch or target database the checks ran in. */
   database: string;
+  /** Whether every check passed. */
   passed: boolean;
+  /** Every check, in the order the agent ran them. */
   checks: VerificationCheck[];
+  /** When the checks ran (ISO-8601). */
   checkedAt: string;
 }
 
-/** A restore, verify, emergency recovery or drill, as the backend runs it. */
+/**
+ * A restore, verify, emergency recovery or drill, as the backend runs it.
+ *
+ * @public
+ */
 export interface RecoveryOperation {
   /** Operation id. */
   id: string;
   /** The database entity. */
   entityRef: string;
+  /** What the operation does. */
   kind: RecoveryOperationKind;
+  /** Its state; `succeeded`, `failed` and `cancelled` are final. */
   state: OperationState;
   /** Who started it (user entity ref). */
   requestedBy: string;
@@ -144,6 +191,7 @@ export interface RecoveryOperation {
   target?: RestoreTarget;
   /** The approval it ran under. */
   approvalId?: string;
+  /** Why it was started, as the requester wrote it. */
   reason?: string;
   /** Steps in order. */
   steps: OperationStep[];
@@ -155,17 +203,27 @@ export interface RecoveryOperation {
   measuredRtoMs?: number;
   /** The database's RTO objective, in milliseconds. */
   rtoObjectiveMs?: number;
+  /** When it was started (ISO-8601). */
   createdAt: string;
+  /** When it reached a final state (ISO-8601). */
   finishedAt?: string;
   /** Why it failed or was cancelled. */
   error?: string;
 }
 
-/** The answer to a dry run: what would happen, with nothing changed. */
+/**
+ * The answer to a dry run: what would happen, with nothing changed.
+ *
+ * @public
+ */
 export interface OperationPlan {
+  /** What the operation would do. */
   kind: RecoveryOperationKind;
+  /** The database entity. */
   entityRef: string;
+  /** The backup that would be restored. */
   backupKey: string;
+  /** Where it would be restored. */
   target?: RestoreTarget;
   /** The steps that would run, in order. */
   steps: Array<Pick<OperationStep, 'id' | 'title'>>;
@@ -175,63 +233,114 @@ export interface OperationPlan {
   problems: string[];
 }
 
-/** State of an approval request. */
+/**
+ * State of an approval request.
+ *
+ * @public
+ */
 export type ApprovalState = 'pending' | 'approved' | 'rejected' | 'expired';
 
-/** The body of `POST .../approvals`. */
+/**
+ * The body of `POST .../approvals`.
+ *
+ * @public
+ */
 export interface ApprovalRequestBody {
   /** The operation to approve. */
   kind: RecoveryOperationKind;
+  /** The backup to restore; default: as for the operation. */
   backupKey?: string;
+  /** Where it would be restored. */
   target?: RestoreTarget;
   /** Why the restore is needed. */
   reason: string;
 }
 
-/** A request for a second person to approve a restore. */
+/**
+ * A request for a second person to approve a restore.
+ *
+ * @public
+ */
 export interface ApprovalRequest {
+  /** Approval id, passed as `approvalId` when starting the operation. */
   id: string;
+  /** The database entity. */
   entityRef: string;
+  /** The operation to approve. */
   kind: RecoveryOperationKind;
+  /** The backup to restore, when the requester chose one. */
   backupKey?: string;
+  /** Where it would be restored. */
   target?: RestoreTarget;
+  /** Why the restore is needed. */
   reason: string;
   /** The requester (user entity ref); never allowed to approve it. */
   requestedBy: string;
+  /** Its state; a pending request expires at `expiresAt`. */
   state: ApprovalState;
+  /** When it was requested (ISO-8601). */
   createdAt: string;
+  /** When a pending request expires (ISO-8601). */
   expiresAt: string;
   /** Who decided, when and why. */
   decidedBy?: string;
+  /** When it was decided (ISO-8601). */
   decidedAt?: string;
+  /** The approver's comment. */
   comment?: string;
   /** The operation that used the approval (each approval is used once). */
   usedByOperation?: string;
 }
 
-/** The body of `POST /approvals/:id/decision`. */
+/**
+ * The body of `POST /approvals/:id/decision`.
+ *
+ * @public
+ */
 export interface ApprovalDecision {
+  /** Approve or reject. */
   decision: 'approve' | 'reject';
+  /** Why, shown to the requester and kept for the audit trail. */
   comment?: string;
 }
 
-/** The answer to `GET .../operations`, newest first. */
+/**
+ * The answer to `GET .../operations`, newest first.
+ *
+ * @public
+ */
 export interface OperationList {
+  /** The operations. */
   items: RecoveryOperation[];
 }
 
-/** The answer to `GET .../approvals` (newest first) and `GET /approvals?state=pending` (oldest first). */
+/**
+ * The answer to `GET .../approvals` (newest first) and `GET /approvals?state=pending` (oldest first).
+ *
+ * @public
+ */
 export interface ApprovalList {
+  /** The approval requests. */
   items: ApprovalRequest[];
 }
 
-/** The answer to `GET .../drills`, newest first. */
+/**
+ * The answer to `GET .../drills`, newest first.
+ *
+ * @public
+ */
 export interface DrillList {
+  /** The drill records. */
   items: DrillRecordEntry[];
 }
 
-/** A recorded drill, with its evidence. */
+/**
+ * A recorded drill, with its evidence.
+ *
+ * @public
+ */
 export interface DrillRecordEntry extends DrillFacts {
+  /** Drill record id. */
   id: string;
   /** Who ran it. */
   recordedBy?: string;
@@ -243,6 +352,8 @@ export interface DrillRecordEntry extends DrillFacts {
   rtoObjectiveMs?: number;
   /** The verification checks. */
   checks?: VerificationCheck[];
+  /** The drill checklist with what was done. */
   checklist?: DrillChecklistItem[];
+  /** Lessons learned. */
   notes?: string;
 }

@@ -9,10 +9,18 @@ import {
   VerificationFacts,
 } from '../health/types';
 
-/** Verification state of one backup, from the verification records. */
+/**
+ * Verification state of one backup, from the verification records.
+ *
+ * @public
+ */
 export type BackupVerificationState = 'passed' | 'failed' | 'unverified';
 
-/** One backup object as the backups tab shows it. */
+/**
+ * One backup object as the backups tab shows it.
+ *
+ * @public
+ */
 export interface BackupEntry {
   /** Object key. */
   key: string;
@@ -40,7 +48,11 @@ export interface BackupEntry {
   verification: BackupVerificationState;
 }
 
-/** One page of backups, newest first. */
+/**
+ * One page of backups, newest first.
+ *
+ * @public
+ */
 export interface BackupPage {
   /** The backups on this page. */
   items: BackupEntry[];
@@ -48,7 +60,11 @@ export interface BackupPage {
   nextCursor?: string;
 }
 
-/** Why a Job failed, classified from its exit code, termination message and log tail. */
+/**
+ * Why a Job failed, classified from its exit code, termination message and log tail.
+ *
+ * @public
+ */
 export type JobFailureKind =
   | 's3-credentials'
   | 's3-access-denied'
@@ -60,7 +76,11 @@ export type JobFailureKind =
   | 'deadline-exceeded'
   | 'unknown';
 
-/** A classified Job failure with what to do about it. */
+/**
+ * A classified Job failure with what to do about it.
+ *
+ * @public
+ */
 export interface JobFailure {
   /** The class. */
   kind: JobFailureKind;
@@ -70,13 +90,21 @@ export interface JobFailure {
   evidence?: string;
 }
 
-/** A CronJob with its next run. */
+/**
+ * A CronJob with its next run.
+ *
+ * @public
+ */
 export interface CronJobSummary extends CronJobFacts {
   /** Next scheduled run (ISO-8601), unless suspended or the schedule is invalid. */
   nextRun?: string;
 }
 
-/** A Job of the database, newest first. */
+/**
+ * A Job of the database, newest first.
+ *
+ * @public
+ */
 export interface JobSummary extends JobFacts {
   /** Run time so far or in total, in milliseconds. */
   durationMs?: number;
@@ -88,7 +116,11 @@ export interface JobSummary extends JobFacts {
   pods: string[];
 }
 
-/** The jobs tab: CronJobs and Job history. */
+/**
+ * The jobs tab: CronJobs and Job history.
+ *
+ * @public
+ */
 export interface JobsResponse {
   /** The database's CronJobs. */
   cronJobs: Fact<CronJobSummary[]>;
@@ -96,7 +128,11 @@ export interface JobsResponse {
   jobs: Fact<JobSummary[]>;
 }
 
-/** One lifecycle rule of the bucket. */
+/**
+ * One lifecycle rule of the bucket.
+ *
+ * @public
+ */
 export interface LifecycleRuleSummary {
   /** Rule id. */
   id?: string;
@@ -110,7 +146,11 @@ export interface LifecycleRuleSummary {
   coversBackups: boolean;
 }
 
-/** Bucket settings and usage for a database's backups. */
+/**
+ * Bucket settings and usage for a database's backups.
+ *
+ * @public
+ */
 export interface StoragePolicy {
   /** Bucket. */
   bucket: string;
@@ -136,7 +176,11 @@ export interface StoragePolicy {
   windowDays: number;
 }
 
-/** Health of one database as the card shows it. */
+/**
+ * Health of one database as the card shows it.
+ *
+ * @public
+ */
 export interface EntityHealthResponse {
   /** The entity. */
   entityRef: string;
@@ -152,7 +196,11 @@ export interface EntityHealthResponse {
   lastVerification?: VerificationFacts;
 }
 
-/** One database in the fleet view. */
+/**
+ * One database in the fleet view.
+ *
+ * @public
+ */
 export interface FleetEntry {
   /** The entity. */
   entityRef: string;
@@ -186,7 +234,11 @@ export interface FleetEntry {
   evaluatedAt: string;
 }
 
-/** The fleet view. */
+/**
+ * The fleet view.
+ *
+ * @public
+ */
 export interface FleetResponse {
   /** Matching databases, worst first. */
   items: FleetEntry[];
@@ -196,7 +248,11 @@ export interface FleetResponse {
   refreshedAt?: string;
 }
 
-/** The result of "back up now". */
+/**
+ * The result of "back up now".
+ *
+ * @public
+ */
 export interface TriggerBackupResponse {
   /** Namespace of the Job. */
   namespace: string;
@@ -206,7 +262,11 @@ export interface TriggerBackupResponse {
   cronJob: string;
 }
 
-/** The log tail of a Job's pod. */
+/**
+ * The log tail of a Job's pod.
+ *
+ * @public
+ */
 export interface JobLog {
   /** The pod the log was read from. */
   pod: string;

@@ -18,15 +18,35 @@ import {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-/** The seed's alert: no full backup for this long is critical whatever the RPO. */
+/**
+ * The seed's alert: no full backup for this long is critical whatever the RPO.
+ *
+ * @public
+ */
 export const BACKUP_MISSING_AFTER_MS = 36 * HOUR_MS;
-/** Clock differences up to this are tolerated between the backend, the cluster and S3. */
+/**
+ * Clock differences up to this are tolerated between the backend, the cluster and S3.
+ *
+ * @public
+ */
 export const CLOCK_SKEW_TOLERANCE_MS = 5 * 60_000;
-/** A run is missed once it is this late (unless the CronJob sets startingDeadlineSeconds). */
+/**
+ * A run is missed once it is this late (unless the CronJob sets startingDeadlineSeconds).
+ *
+ * @public
+ */
 export const MISSED_RUN_GRACE_MS = 10 * 60_000;
-/** A backup smaller than this share of the median of the previous ones is suspicious. */
+/**
+ * A backup smaller than this share of the median of the previous ones is suspicious.
+ *
+ * @public
+ */
 export const SMALL_BACKUP_RATIO = 0.5;
-/** How many earlier backups the size comparison uses, and the fewest it needs. */
+/**
+ * How many earlier backups the size comparison uses, and the fewest it needs.
+ *
+ * @public
+ */
 export const SIZE_HISTORY = { window: 7, minimum: 3 } as const;
 
 const SEVERITY_RANK: Record<FindingSeverity, number> = {
@@ -46,13 +66,19 @@ const FACT_LABELS: Record<string, string> = {
   security: 'the bucket logging and credential settings',
 };
 
-/** Backup credentials older than this are due for rotation (the seed: rotate quarterly). */
+/**
+ * Backup credentials older than this are due for rotation (the seed: rotate quarterly).
+ *
+ * @public
+ */
 export const CREDENTIALS_ROTATION_MS = 90 * DAY_MS;
 
 /**
  * Evaluates a database's backup health against its objectives at `now`. Pure: the same input
  * and time always give the same result. A fact that could not be read yields an `unknown`
  * finding and the status can then be `unknown` or `critical`, never `healthy` or `warning`.
+ *
+ * @public
  */
 export function evaluateBackupHealth(
   input: BackupHealthInput,
@@ -606,7 +632,11 @@ function formatDays(days: number): string {
   }`;
 }
 
-/** Formats a byte count for people: `512 B`, `1.5 KiB`, `3.2 GiB`. */
+/**
+ * Formats a byte count for people: `512 B`, `1.5 KiB`, `3.2 GiB`.
+ *
+ * @public
+ */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;

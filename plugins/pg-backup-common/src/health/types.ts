@@ -3,15 +3,25 @@ import { BackupObjectives } from '../target/BackupTarget';
 /**
  * A fact read from an upstream system: known with its value, or unknown with the reason (an
  * unreachable cluster, a 403 from S3, a timeout). Unknown facts can never produce `healthy`.
+ *
+ * @public
  */
 export type Fact<T> =
   | { known: true; value: T }
   | { known: false; reason: string };
 
-/** Which CronJob of a target a fact is about. */
+/**
+ * Which CronJob of a target a fact is about.
+ *
+ * @public
+ */
 export type BackupRole = 'backup' | 'checkpoint';
 
-/** What the health rules need to know of one CronJob. */
+/**
+ * What the health rules need to know of one CronJob.
+ *
+ * @public
+ */
 export interface CronJobFacts {
   /** CronJob name. */
   name: string;
@@ -33,10 +43,18 @@ export interface CronJobFacts {
   lastSuccessfulTime?: string;
 }
 
-/** State of a finished or running Job. */
+/**
+ * State of a finished or running Job.
+ *
+ * @public
+ */
 export type JobState = 'running' | 'succeeded' | 'failed';
 
-/** What the health rules need to know of one Job. */
+/**
+ * What the health rules need to know of one Job.
+ *
+ * @public
+ */
 export interface JobFacts {
   /** Job name. */
   name: string;
@@ -52,7 +70,11 @@ export interface JobFacts {
   failureReason?: string;
 }
 
-/** What the health rules need to know of one backup object in S3. */
+/**
+ * What the health rules need to know of one backup object in S3.
+ *
+ * @public
+ */
 export interface BackupObjectFacts {
   /** Object key. */
   key: string;
@@ -73,7 +95,11 @@ export interface BackupObjectFacts {
   manifestProblem?: string;
 }
 
-/** Bucket settings relevant to the backups' prefix. */
+/**
+ * Bucket settings relevant to the backups' prefix.
+ *
+ * @public
+ */
 export interface StoragePolicyFacts {
   /** Days after which a lifecycle rule covering the prefix expires objects; undefined if none. */
   expirationDays?: number;
@@ -81,7 +107,11 @@ export interface StoragePolicyFacts {
   defaultEncryption?: string;
 }
 
-/** Security settings around the backups (the seed's security considerations). */
+/**
+ * Security settings around the backups (the seed's security considerations).
+ *
+ * @public
+ */
 export interface SecurityFacts {
   /** Whether S3 server access logging is enabled on the bucket. */
   accessLogging: boolean;
@@ -91,7 +121,11 @@ export interface SecurityFacts {
   credentialsSecret?: { name: string; createdAt: string };
 }
 
-/** The latest verification run of the target's backups. */
+/**
+ * The latest verification run of the target's backups.
+ *
+ * @public
+ */
 export interface VerificationFacts {
   /** Key of the backup that was verified. */
   backupKey: string;
@@ -103,7 +137,11 @@ export interface VerificationFacts {
   summary?: string;
 }
 
-/** The latest recovery drill of the target. */
+/**
+ * The latest recovery drill of the target.
+ *
+ * @public
+ */
 export interface DrillFacts {
   /** When the drill finished (ISO-8601). */
   performedAt: string;
@@ -113,7 +151,11 @@ export interface DrillFacts {
   measuredRtoMs?: number;
 }
 
-/** Everything {@link evaluateBackupHealth} looks at. */
+/**
+ * Everything {@link evaluateBackupHealth} looks at.
+ *
+ * @public
+ */
 export interface BackupHealthInput {
   /** The database's objectives. */
   objectives: BackupObjectives;
@@ -135,13 +177,25 @@ export interface BackupHealthInput {
   security?: Fact<SecurityFacts>;
 }
 
-/** Overall health, worst first: critical > unknown > warning > healthy. */
+/**
+ * Overall health, worst first: critical > unknown > warning > healthy.
+ *
+ * @public
+ */
 export type HealthStatus = 'healthy' | 'warning' | 'critical' | 'unknown';
 
-/** How serious a finding is; `unknown` marks a fact that could not be read. */
+/**
+ * How serious a finding is; `unknown` marks a fact that could not be read.
+ *
+ * @public
+ */
 export type FindingSeverity = 'info' | 'warning' | 'critical' | 'unknown';
 
-/** Codes of the findings {@link evaluateBackupHealth} can produce. */
+/**
+ * Codes of the findings {@link evaluateBackupHealth} can produce.
+ *
+ * @public
+ */
 export type HealthFindingCode =
   | 'fact-unavailable'
   | 'no-backups'
@@ -170,7 +224,11 @@ export type HealthFindingCode =
   | 'drill-failed'
   | 'drill-rto-exceeded';
 
-/** One observation about a database's backups. */
+/**
+ * One observation about a database's backups.
+ *
+ * @public
+ */
 export interface HealthFinding {
   /** Stable code for programs (filters, alerts, tests). */
   code: HealthFindingCode;
@@ -182,7 +240,11 @@ export interface HealthFinding {
   subject?: string;
 }
 
-/** The newest point the database can be recovered to. */
+/**
+ * The newest point the database can be recovered to.
+ *
+ * @public
+ */
 export interface RecoveryPoint {
   /** When the dump was taken (ISO-8601). */
   time: string;
@@ -196,7 +258,11 @@ export interface RecoveryPoint {
   size: number;
 }
 
-/** The result of {@link evaluateBackupHealth}. */
+/**
+ * The result of {@link evaluateBackupHealth}.
+ *
+ * @public
+ */
 export interface BackupHealth {
   /** Overall status. */
   status: HealthStatus;

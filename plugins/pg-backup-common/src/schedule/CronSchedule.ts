@@ -8,7 +8,11 @@ const NAMES =
 const PARSED = new Map<string, CronSchedule | string>();
 const PARSED_MAX = 1000;
 
-/** A CronJob schedule (five fields or a descriptor) in a time zone, as Kubernetes runs it. */
+/**
+ * A CronJob schedule (five fields or a descriptor) in a time zone, as Kubernetes runs it.
+ *
+ * @public
+ */
 export class CronSchedule {
   /** The schedule text as written in the CronJob. */
   readonly expression: string;

@@ -18,6 +18,8 @@ const pad = (n: string) => n.padStart(2, '0');
 /**
  * A CronJob schedule in words for people: `0 2 * * *` is "Every day at 02:00 UTC". Schedules
  * without a simple reading are returned as written, so nothing is ever described wrongly.
+ *
+ * @public
  */
 export function describeSchedule(expression: string, timeZone = 'UTC'): string {
   const trimmed = expression.trim();

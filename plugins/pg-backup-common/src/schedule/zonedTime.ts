@@ -21,7 +21,11 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Checks an IANA time zone name; returns the problem, or undefined when it is known. */
+/**
+ * Checks an IANA time zone name; returns the problem, or undefined when it is known.
+ *
+ * @public
+ */
 export function checkTimeZone(timeZone: string): string | undefined {
   try {
     formatter(timeZone);
@@ -52,13 +56,23 @@ export function timeZoneOffsetMs(instantMs: number, timeZone: string): number {
   return asUtc - Math.floor(instantMs / 1000) * 1000;
 }
 
-/** A wall-clock time, month 1-12. */
+/**
+ * A wall-clock time, month 1-12.
+ *
+ * @public
+ */
 export interface WallClock {
+  /** Four-digit year. */
   year: number;
+  /** Month, 1 to 12. */
   month: number;
+  /** Day of the month, 1 to 31. */
   day: number;
+  /** Hour, 0 to 23. */
   hour: number;
+  /** Minute, 0 to 59. */
   minute: number;
+  /** Second, 0 to 59. */
   second: number;
 }
 
@@ -67,6 +81,8 @@ export interface WallClock {
  * resolves to the instant just after the gap (as the clock would read had it not jumped); a time
  * that occurs twice resolves to the earlier occurrence — the same rule as Temporal's
  * `disambiguation: 'compatible'`.
+ *
+ * @public
  */
 export function zonedWallClockToUtc(wall: WallClock, timeZone: string): number {
   const naive = Date.UTC(

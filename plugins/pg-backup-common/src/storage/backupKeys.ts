@@ -1,10 +1,18 @@
 import { checkTimeZone, zonedWallClockToUtc } from '../schedule/zonedTime';
 import { shownValue } from '../shownValue';
 
-/** How a backup's time was established. */
+/**
+ * How a backup's time was established.
+ *
+ * @public
+ */
 export type BackupTimeSource = 'key' | 'object';
 
-/** A backup object key split into its parts. */
+/**
+ * A backup object key split into its parts.
+ *
+ * @public
+ */
 export interface ParsedBackupKey {
   /** The full object key. */
   key: string;
@@ -27,6 +35,8 @@ const SEED_LIKE = /_\d+_\d+\.dump$/;
  * Parses a backup key. Seed-format names (`qawave_20260130_020000.dump`) carry the time the dump
  * started, read in `timeZone` (default UTC: the backup containers run in UTC). Any other key is
  * `generic`, and its time comes from the object's last-modified time.
+ *
+ * @public
  */
 export function parseBackupKey(
   key: string,
@@ -92,7 +102,11 @@ export function parseBackupKey(
   };
 }
 
-/** Formats the seed's key for a database and instant: `<prefix><db>_YYYYMMDD_HHMMSS.dump` (UTC). */
+/**
+ * Formats the seed's key for a database and instant: `<prefix><db>_YYYYMMDD_HHMMSS.dump` (UTC).
+ *
+ * @public
+ */
 export function formatBackupKey(
   prefix: string,
   database: string,
@@ -110,6 +124,8 @@ export function formatBackupKey(
  * Checks that a key requested by a user (e.g. a backup to restore) is a plain object under the
  * target's prefix: no `..` or empty segments, no control or backslash characters, valid Unicode,
  * at most 1024 bytes, ending in a file name. Returns the problem, or undefined.
+ *
+ * @public
  */
 export function checkBackupKey(
   key: string,

@@ -15,7 +15,11 @@ import {
   PG_BACKUP_MARKER_ANNOTATION,
 } from './annotations';
 
-/** The recovery objectives of one database, in milliseconds. */
+/**
+ * The recovery objectives of one database, in milliseconds.
+ *
+ * @public
+ */
 export interface BackupObjectives {
   /** Recovery point objective: the newest recoverable point may be at most this old. */
   rpoMs: number;
@@ -27,7 +31,11 @@ export interface BackupObjectives {
   drillIntervalMs: number;
 }
 
-/** Objectives used for annotations that are absent: RPO 24h, RTO 4h, 30 days, quarterly drills. */
+/**
+ * Objectives used for annotations that are absent: RPO 24h, RTO 4h, 30 days, quarterly drills.
+ *
+ * @public
+ */
 export const DEFAULT_BACKUP_OBJECTIVES: BackupObjectives = {
   rpoMs: 24 * 3_600_000,
   rtoMs: 4 * 3_600_000,
@@ -35,7 +43,11 @@ export const DEFAULT_BACKUP_OBJECTIVES: BackupObjectives = {
   drillIntervalMs: 90 * 86_400_000,
 };
 
-/** Where the backups of one database are stored. */
+/**
+ * Where the backups of one database are stored.
+ *
+ * @public
+ */
 export interface BackupStorageLocation {
   /** S3 bucket name. */
   bucket: string;
@@ -45,7 +57,11 @@ export interface BackupStorageLocation {
   checkpointPrefix?: string;
 }
 
-/** Everything pg-backup may touch for one database, read from its catalog entity. */
+/**
+ * Everything pg-backup may touch for one database, read from its catalog entity.
+ *
+ * @public
+ */
 export interface BackupTarget {
   /** The entity's ref, e.g. `resource:default/qawave-postgresql`. */
   entityRef: string;
@@ -67,7 +83,11 @@ export interface BackupTarget {
   deployments: string[];
 }
 
-/** One problem with an entity's annotations. */
+/**
+ * One problem with an entity's annotations.
+ *
+ * @public
+ */
 export interface BackupTargetProblem {
   /** The annotation at fault, e.g. `pg-backup.io/rpo`. */
   annotation: string;
@@ -77,12 +97,20 @@ export interface BackupTargetProblem {
   message: string;
 }
 
-/** The outcome of {@link readBackupTarget}: a target, or every problem found. */
+/**
+ * The outcome of {@link readBackupTarget}: a target, or every problem found.
+ *
+ * @public
+ */
 export type BackupTargetResult =
   | { ok: true; target: BackupTarget }
   | { ok: false; problems: BackupTargetProblem[] };
 
-/** True when the entity carries pg-backup annotations (valid or not), so its card applies. */
+/**
+ * True when the entity carries pg-backup annotations (valid or not), so its card applies.
+ *
+ * @public
+ */
 export function isPgBackupAvailable(entity: Entity): boolean {
   return Boolean(entity.metadata.annotations?.[PG_BACKUP_MARKER_ANNOTATION]);
 }
@@ -90,6 +118,8 @@ export function isPgBackupAvailable(entity: Entity): boolean {
 /**
  * Turns an entity's annotations into a validated {@link BackupTarget}, or returns every problem
  * found, each naming the annotation, the offending value and what would be valid.
+ *
+ * @public
  */
 export function readBackupTarget(
   entity: Entity,
@@ -240,7 +270,11 @@ export function readBackupTarget(
   };
 }
 
-/** Renders the problems of a failed {@link readBackupTarget} as one readable message. */
+/**
+ * Renders the problems of a failed {@link readBackupTarget} as one readable message.
+ *
+ * @public
+ */
 export function describeBackupTargetProblems(
   problems: BackupTargetProblem[],
 ): string {

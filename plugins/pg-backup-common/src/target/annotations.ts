@@ -1,6 +1,8 @@
 /**
  * The catalog annotations that make a database entity visible to pg-backup. Only `namespace`,
  * `backup-cronjob` and `bucket` are required; the others have the defaults documented here.
+ *
+ * @public
  */
 export const PG_BACKUP_ANNOTATIONS = {
   /** Cluster name from `kubernetes.clusterLocatorMethods`; default: the only configured cluster. */
@@ -31,8 +33,16 @@ export const PG_BACKUP_ANNOTATIONS = {
   deployments: 'pg-backup.io/deployments',
 } as const;
 
-/** The key of {@link PG_BACKUP_ANNOTATIONS}. */
+/**
+ * The key of {@link PG_BACKUP_ANNOTATIONS}.
+ *
+ * @public
+ */
 export type PgBackupAnnotation = keyof typeof PG_BACKUP_ANNOTATIONS;
 
-/** The annotation whose presence marks an entity as managed by pg-backup. */
+/**
+ * The annotation whose presence marks an entity as managed by pg-backup.
+ *
+ * @public
+ */
 export const PG_BACKUP_MARKER_ANNOTATION = PG_BACKUP_ANNOTATIONS.backupCronJob;

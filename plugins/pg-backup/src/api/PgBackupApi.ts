@@ -14,7 +14,11 @@ import {
   TriggerBackupResponse,
 } from '@pg-backup/backstage-plugin-pg-backup-common';
 
-/** What the frontend asks of the pg-backup backend. */
+/**
+ * What the frontend asks of the pg-backup backend.
+ *
+ * @public
+ */
 export interface PgBackupApi {
   /** A database's backup health, by entity ref. */
   getHealth(entityRef: string): Promise<EntityHealthResponse>;
@@ -64,7 +68,11 @@ export interface PgBackupApi {
   ): Promise<ApprovalRequest>;
 }
 
-/** Which log to read. */
+/**
+ * Which log to read.
+ *
+ * @public
+ */
 export interface LogOptions {
   /** A pod of the Job; the newest one when absent. */
   pod?: string;
@@ -72,7 +80,11 @@ export interface LogOptions {
   tailLines?: number;
 }
 
-/** Filters of the fleet view; each list matches any of its values. */
+/**
+ * Filters of the fleet view; each list matches any of its values.
+ *
+ * @public
+ */
 export interface FleetFilter {
   /** Owner refs, e.g. `group:default/platform-team`. */
   owner?: string[];
@@ -82,7 +94,11 @@ export interface FleetFilter {
   status?: HealthStatus[];
 }
 
-/** The pg-backup API. */
+/**
+ * The pg-backup API.
+ *
+ * @public
+ */
 export const pgBackupApiRef = createApiRef<PgBackupApi>({
   id: 'plugin.pg-backup.service',
 });

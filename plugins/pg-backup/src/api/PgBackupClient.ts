@@ -18,7 +18,11 @@ import {
 } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { FleetFilter, LogOptions, PgBackupApi } from './PgBackupApi';
 
-/** {@link PgBackupApi} over HTTP, through the app's discovery and fetch APIs. */
+/**
+ * {@link PgBackupApi} over HTTP, through the app's discovery and fetch APIs.
+ *
+ * @public
+ */
 export class PgBackupClient implements PgBackupApi {
   constructor(
     private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi },
@@ -60,10 +64,12 @@ export class PgBackupClient implements PgBackupApi {
     )}${suffix}`;
   }
 
+  /** {@inheritDoc PgBackupApi.getHealth} */
   async getHealth(entityRef: string): Promise<EntityHealthResponse> {
     return this.json(await this.entityUrl(entityRef, 'health'));
   }
 
+  /** {@inheritDoc PgBackupApi.getBackups} */
   async getBackups(
     entityRef: string,
     options: { limit?: number; cursor?: string } = {},
@@ -75,26 +81,31 @@ export class PgBackupClient implements PgBackupApi {
     return this.json(`${await this.entityUrl(entityRef, 'backups')}${suffix}`);
   }
 
+  /** {@inheritDoc PgBackupApi.getStoragePolicy} */
   async getStoragePolicy(entityRef: string): Promise<StoragePolicy> {
     return this.json(await this.entityUrl(entityRef, 'storage'));
   }
 
+  /** {@inheritDoc PgBackupApi.getJob} */
   async getJob(entityRef: string, job: string): Promise<JobSummary> {
     return this.json(
       await this.entityUrl(entityRef, `jobs/${encodeURIComponent(job)}`),
     );
   }
 
+  /** {@inheritDoc PgBackupApi.triggerBackup} */
   async triggerBackup(entityRef: string): Promise<TriggerBackupResponse> {
     return this.json(await this.entityUrl(entityRef, 'backups'), {
       method: 'POST',
     });
   }
 
+  /** {@inheritDoc PgBackupApi.getJobs} */
   async getJobs(entityRef: string): Promise<JobsResponse> {
     return this.json(await this.entityUrl(entityRef, 'jobs'));
   }
 
+  /** {@inheritDoc PgBackupApi.getJobLog} */
   async getJobLog(
     entityRef: string,
     job: string,
@@ -109,6 +120,7 @@ export class PgBackupClient implements PgBackupApi {
     };
   }
 
+  /** {@inheritDoc PgBackupApi.followJobLog} */
   async followJobLog(
     entityRef: string,
     job: string,
@@ -138,6 +150,7 @@ export class PgBackupClient implements PgBackupApi {
     }
   }
 
+  /** {@inheritDoc PgBackupApi.getFleet} */
   async getFleet(filter: FleetFilter = {}): Promise<FleetResponse> {
     const query = new URLSearchParams();
     for (const [name, values] of Object.entries(filter))
@@ -146,6 +159,7 @@ export class PgBackupClient implements PgBackupApi {
     return this.json(`${base}/fleet${query.size > 0 ? `?${query}` : ''}`);
   }
 
+  /** {@inheritDoc PgBackupApi.getDrills} */
   async getDrills(entityRef: string): Promise<DrillRecordEntry[]> {
     const list = await this.json<DrillList>(
       await this.entityUrl(entityRef, 'drills'),
@@ -153,6 +167,7 @@ export class PgBackupClient implements PgBackupApi {
     return list.items;
   }
 
+  /** {@inheritDoc PgBackupApi.getApprovals} */
   async getApprovals(entityRef: string): Promise<ApprovalRequest[]> {
     const list = await this.json<ApprovalList>(
       await this.entityUrl(entityRef, 'approvals'),
@@ -160,6 +175,7 @@ export class PgBackupClient implements PgBackupApi {
     return list.items;
   }
 
+  /** {@inheritDoc PgBackupApi.getPendingApprovals} */
   async getPendingApprovals(): Promise<ApprovalRequest[]> {
     const base = await this.deps.discoveryApi.getBaseUrl('pg-backup');
     const list = await this.json<ApprovalList>(
@@ -168,6 +184,7 @@ export class PgBackupClient implements PgBackupApi {
     return list.items;
   }
 
+  /** {@inheritDoc PgBackupApi.decideApproval} */
   async decideApproval(
     id: string,
     decision: ApprovalDecision,

@@ -19,7 +19,11 @@ import { utcMinute } from '../formatting';
 /** How many of the newest backups the picker offers. */
 export const PICKER_LIMIT = 50;
 
-/** `ui:options` of the field. */
+/**
+ * `ui:options` of the field.
+ *
+ * @public
+ */
 export type BackupPickerUiOptions = {
   /** A fixed database entity ref; otherwise read from the form field `entityField`. */
   entity?: string;
