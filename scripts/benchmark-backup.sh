@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks the backup agent against pg_dump/pg_restore on local files and the seed's
+# Benchmarks the backup agent against pg_dump/pg_restore on local files and the QAWave runbook's
 # `pg_dump | aws s3 cp -` pipeline, on generated databases (default 100 MB and 1 GB), with the
 # sandbox S3 on this machine (median of BENCH_REPEATS=5 rounds). Prints a Markdown table. Takes
 # about 9 minutes for the defaults.

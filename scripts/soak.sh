@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Long variants of the hardening suites (issue 8): the same tests as `bash scripts/test.sh` runs,
+# Long variants of the hardening suites: the same tests as `bash scripts/test.sh` runs,
 # with PG_BACKUP_SOAK=1 scaling their iteration counts (fault scenarios, property-test runs,
 # backend kills at random points, request bursts across two replicas). Prints the Jest result as
 # `N passed, N failed`. Takes about 15-25 minutes on 2 cores.

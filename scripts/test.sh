@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every check of the repository: Backstage version pins, type-check, lint, formatting, all
-# Jest suites, and the portal start check. Prints one line per step and, last, the sum of every
+# Runs every check of the repository: Backstage version pins, type-check, lint, formatting, the
+# published packages (metadata, tarballs, API reports), all Jest suites, the portal start check,
+# and the adopter test (the tarballs installed into a freshly generated Backstage app). Prints one line per step and, last, the sum of every
 # test and check as `N passed, N failed`. Exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,6 +37,20 @@ step type-check yarn tsc
 step type-check-browser-tests yarn tsc -p packages/e2e-tests
 step lint yarn backstage-cli repo lint
 step prettier yarn prettier --check --loglevel warn .
+step publish-metadata yarn backstage-cli repo fix --publish --check
+
+# The published packages: built and packed, every tarball's files and manifest checked; then their
+# API and CLI reports (the CLI report runs the agent's packed entry point).
+node scripts/pack-packages.js --out "$reports/packs" > "$reports/pack.log" 2>&1
+grep -E '^(PASS|FAIL) ' "$reports/pack.log"
+count pack "$reports/pack.log"
+step api-reports yarn build:api-reports --ci
+
+# The adopter test needs little CPU for long stretches (installing, starting): it runs beside Jest
+# at the lowest priority, and the portal check waits for it (both seed the example databases).
+adopter_began=$SECONDS
+nice -n 19 ionice -c 3 node scripts/adopter-test.js --packs "$reports/packs" > "$reports/adopter.log" 2>&1 &
+adopter_pid=$!
 
 # Jest: every package's unit, component and integration suites.
 began=$SECONDS
@@ -60,6 +75,11 @@ if ! grep -qE ' 0 failed$' "$reports/jest.count"; then
   ' "$reports/jest.json" 2>/dev/null || true
 fi
 count jest "$reports/jest.count"
+
+wait "$adopter_pid"
+cat "$reports/adopter.log"
+echo "adopter test: done $((SECONDS - adopter_began))s after it started"
+count adopter "$reports/adopter.log"
 
 # The README's start command, checked end to end over HTTP; the portal's own output is kept.
 PG_BACKUP_PORTAL_LOG="$reports/portal-output.log" node scripts/check-portal.js | tee "$reports/portal.log"

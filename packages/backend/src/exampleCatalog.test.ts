@@ -99,7 +99,7 @@ describe('example catalog', () => {
     expect(missing).toEqual([]);
   });
 
-  it('annotates the seed database as the seed README describes', () => {
+  it('annotates the QAWave database as the QAWave runbook describes', () => {
     const db = entities.find(e => e.metadata.name === 'qawave-postgresql')!;
     expect(db).toMatchObject({
       kind: 'Resource',

@@ -1,6 +1,6 @@
 /* eslint-disable no-console */
 // Backup agent benchmark (not a test): for each database size, compares the agent with
-// pg_dump/pg_restore on local files and with the seed's own pipeline (pg_dump | aws s3 cp -),
+// pg_dump/pg_restore on local files and with the QAWave runbook's own pipeline (pg_dump | aws s3 cp -),
 // against the sandbox S3 (moto) on this machine. Run: bash scripts/benchmark-backup.sh [MB ...]
 import { execFile, spawn } from 'child_process';
 import fs from 'fs';

@@ -29,6 +29,23 @@ describe('runAgent', () => {
     expect(unknown.err.join('')).toContain('unknown command "backpu"');
   });
 
+  it('prints help for --help and <command> --help, and runs nothing', async () => {
+    const all = io();
+    expect(await runAgent(['--help'], {}, all.agentIo)).toBe(0);
+    expect(all.out.join('')).toMatch(/^Usage: pg-backup-agent <command>\n/);
+    for (const command of ['backup', 'checkpoint', 'restore', 'verify'])
+      expect(all.out.join('')).toMatch(new RegExp(`^  ${command}  +\\S`, 'm'));
+    const one = io();
+    // No variables set: a real run would refuse with exit code 2.
+    expect(await runAgent(['restore', '--help'], {}, one.agentIo)).toBe(0);
+    expect(one.out.join('')).toContain('Usage: pg-backup-agent restore\n');
+    expect(one.err).toEqual([]);
+    const extra = io();
+    expect(await runAgent(['restore', '--help', 'x'], {}, extra.agentIo)).toBe(
+      2,
+    );
+  });
+
   it('refuses missing variables, naming them, and releases the signal handler', async () => {
     const run = io();
     expect(

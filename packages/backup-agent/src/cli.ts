@@ -50,6 +50,36 @@ const USAGE = `usage: backup-agent <${AGENT_COMMANDS.join(
   ' | ',
 )}> (configured by environment variables; see README.md)`;
 
+/** What each command does, for `--help`. */
+const COMMAND_SUMMARIES: Record<AgentCommand, string> = {
+  backup:
+    'dump the database to S3 with its manifest (size, SHA-256, row counts)',
+  checkpoint: 'CHECKPOINT, switch the WAL, and dump to the checkpoint prefix',
+  restore: 'restore a backup from S3 into a staging database, then swap it in',
+  verify:
+    'compare a database with a backup manifest: tables, exact row counts, Flyway version',
+};
+
+/** `--help` and `<command> --help`, in the commander layout the API report tooling reads. */
+export function helpText(command?: AgentCommand): string {
+  if (command)
+    return [
+      `Usage: pg-backup-agent ${command}`,
+      '',
+      COMMAND_SUMMARIES[command],
+      'Configured by environment variables; see the README.',
+      '',
+    ].join('\n');
+  const width = Math.max(...AGENT_COMMANDS.map(c => c.length)) + 2;
+  return [
+    'Usage: pg-backup-agent <command>',
+    '',
+    'Commands:',
+    ...AGENT_COMMANDS.map(c => `  ${c.padEnd(width)}${COMMAND_SUMMARIES[c]}`),
+    '',
+  ].join('\n');
+}
+
 function isCommand(value: string | undefined): value is AgentCommand {
   return (AGENT_COMMANDS as readonly string[]).includes(value ?? '');
 }
@@ -70,6 +100,16 @@ export async function runAgent(
     io.stderr,
   );
   const [command, ...rest] = argv;
+  const asksHelp = (arg: string | undefined) =>
+    arg === '--help' || arg === '-h';
+  if (asksHelp(command) && rest.length === 0) {
+    io.stdout.write(helpText());
+    return ExitCode.Ok;
+  }
+  if (isCommand(command) && asksHelp(rest[0]) && rest.length === 1) {
+    io.stdout.write(helpText(command));
+    return ExitCode.Ok;
+  }
   if (!isCommand(command) || rest.length > 0) {
     log.error(
       command === undefined

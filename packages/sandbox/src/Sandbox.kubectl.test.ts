@@ -11,7 +11,7 @@ const run = promisify(execFile);
 const NS = 'qawave';
 const DB = `sandbox_kubectl_${process.pid}`;
 
-describe('sandbox through the real kubectl, with the seed README commands', () => {
+describe('sandbox through the real kubectl, with the QAWave runbook commands', () => {
   let sandbox: Sandbox;
   let kubeconfig: string;
 

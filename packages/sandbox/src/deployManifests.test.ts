@@ -61,7 +61,7 @@ describe('deploy/kubernetes/postgresql-backup', () => {
     ).toEqual(['backend']);
   });
 
-  it('applies to the sandbox with kubectl apply -k, and the seed runbook commands work on it', async () => {
+  it('applies to the sandbox with kubectl apply -k, and the QAWave runbook commands work on it', async () => {
     const secrets = path.join(sandbox.rootDir, 'backup-secrets.yaml');
     fs.writeFileSync(
       secrets,

@@ -40,7 +40,7 @@ async function jobDone(kubeconfig: string, name: string) {
   );
 }
 
-describe("the seed README's runbook against the sandbox, with the backup agent", () => {
+describe('the QAWave runbook against the sandbox, with the backup agent', () => {
   let sandbox: Sandbox;
   let s3: S3Sandbox;
   let kubeconfig: string;

@@ -116,7 +116,7 @@ describe('pg-backup in a portal with other Kubernetes clusters and no pgBackup s
       w.startsWith('pg-backup skips'),
     );
     expect(skipped).toEqual([
-      "pg-backup skips cluster 'eks-prod' uses authProvider 'aws', which pg-backup does not support; it reaches clusters with authProvider 'serviceAccount' only",
+      "pg-backup skips cluster 'eks-prod': it uses authProvider 'aws', which pg-backup does not support; it reaches clusters with authProvider 'serviceAccount' only",
       "pg-backup skips kubernetes.clusterLocatorMethods[1] of type 'gke': it reads clusters of type 'config' only",
     ]);
   });

@@ -3,8 +3,8 @@ import { DrillChecklistItem } from '@pg-backup/backstage-plugin-pg-backup-common
 /** A drill checklist phase. */
 export type DrillPhase = DrillChecklistItem['phase'];
 
-/** The seed runbook's quarterly drill checklist (pre-recovery, recovery steps, post-recovery). */
-export const SEED_DRILL_CHECKLIST: Record<DrillPhase, readonly string[]> = {
+/** The QAWave runbook's quarterly drill checklist (pre-recovery, recovery steps, post-recovery). */
+export const RUNBOOK_DRILL_CHECKLIST: Record<DrillPhase, readonly string[]> = {
   pre: [
     'Backup file selected and verified accessible',
     'Target environment ready (staging/DR cluster)',
@@ -32,7 +32,7 @@ const PHASES: DrillPhase[] = ['pre', 'during', 'post'];
 
 /**
  * The full checklist of a drill from the items ticked per phase: every seed item, done when
- * ticked, followed by ticked items the seed does not list (a team's own checks).
+ * ticked, followed by ticked items the runbook does not list (a team's own checks).
  */
 export function buildDrillChecklist(
   completed: Partial<Record<DrillPhase, string[]>> | undefined,
@@ -41,7 +41,7 @@ export function buildDrillChecklist(
     const ticked = (completed?.[phase] ?? [])
       .map(item => item.trim())
       .filter(Boolean);
-    const seed = SEED_DRILL_CHECKLIST[phase];
+    const seed = RUNBOOK_DRILL_CHECKLIST[phase];
     return [
       ...seed.map(item => ({ phase, item, done: ticked.includes(item) })),
       ...ticked

@@ -2,7 +2,7 @@
  * The issue's "Done when": the example templates run as tasks through the real scaffolder
  * (POST /api/scaffolder/v2/tasks and /v2/dry-run) against the real pg-backup backend, with the
  * real catalog and permission backends, on the recovery world of the backend's own tests: a
- * sandbox cluster running the seed's backup CronJob with the real backup agent, moto S3 and a
+ * sandbox cluster running the QAWave runbook's backup CronJob with the real backup agent, moto S3 and a
  * database on the local PostgreSQL 15. Restores, verifications and scale-downs really happen;
  * the test checks them with independent clients (PostgreSQL through `pg`, an admin Kubernetes
  * client, S3), not through the routes under test.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { validate } from 'jsonschema';
 import yaml from 'yaml';
 import { templateEntityV1beta3Validator } from '@backstage/plugin-scaffolder-common';
-import { SEED_DRILL_CHECKLIST } from './drillChecklist';
+import { RUNBOOK_DRILL_CHECKLIST } from './drillChecklist';
 import { allActions } from './__testUtils__/allActions';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -225,16 +225,16 @@ describe('example templates', () => {
     ]);
   });
 
-  it("offers the seed runbook's drill checklist, phase by phase", () => {
+  it("offers the QAWave runbook's drill checklist, phase by phase", () => {
     const properties = parameterProperties(load('recovery-drill'));
     expect(properties.preChecklist.items.enum).toEqual(
-      SEED_DRILL_CHECKLIST.pre,
+      RUNBOOK_DRILL_CHECKLIST.pre,
     );
     expect(properties.duringChecklist.items.enum).toEqual(
-      SEED_DRILL_CHECKLIST.during,
+      RUNBOOK_DRILL_CHECKLIST.during,
     );
     expect(properties.postChecklist.items.enum).toEqual(
-      SEED_DRILL_CHECKLIST.post,
+      RUNBOOK_DRILL_CHECKLIST.post,
     );
     expect(properties.notes.title).toBe('Lessons learned');
   });

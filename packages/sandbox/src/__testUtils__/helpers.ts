@@ -51,7 +51,7 @@ export function kubeConfigFor(
   return kc;
 }
 
-/** The seed's backup CronJob with a script; `command` overrides what the container runs. */
+/** The QAWave runbook's backup CronJob with a script; `command` overrides what the container runs. */
 export function backupCronJob(
   name: string,
   script: string,

@@ -249,7 +249,7 @@ async function readObject(
 
 /**
  * Seeds the sandbox with the example world: databases on the local PostgreSQL, buckets with
- * their policies, the seed's manifests per namespace, a real backup taken by the agent in a
+ * their policies, the QAWave runbook's manifests per namespace, a real backup taken by the agent in a
  * sandbox Job (plus one real failed Job), and daily history made from that real dump, back-dated.
  */
 export async function seedWorld(options: SeedWorldOptions): Promise<void> {
@@ -401,7 +401,7 @@ export async function seedWorld(options: SeedWorldOptions): Promise<void> {
     const result = await waitForJob(sandbox, ns, real.metadata.name);
     if (result !== 'Complete')
       throw new Error(
-        `world: the seed backup job ${ns}/${real.metadata.name} failed; see kubectl logs job/${real.metadata.name} -n ${ns}`,
+        `world: the QAWave backup job ${ns}/${real.metadata.name} failed; see kubectl logs job/${real.metadata.name} -n ${ns}`,
       );
 
     const listed = await client.send(
@@ -414,7 +414,7 @@ export async function seedWorld(options: SeedWorldOptions): Promise<void> {
       .pop();
     if (!newest)
       throw new Error(
-        `world: no dump found in s3://${world.bucket}/${world.prefix} after the seed job`,
+        `world: no dump found in s3://${world.bucket}/${world.prefix} after the QAWave backup job`,
       );
     const dump = await readObject(client, world.bucket, newest);
     const manifest = JSON.parse(

@@ -61,7 +61,7 @@ export async function sql<T extends Record<string, unknown>>(
 }
 
 /**
- * The world of the recovery tests: a sandbox cluster whose `shop` namespace holds the seed's real
+ * The world of the recovery tests: a sandbox cluster whose `shop` namespace holds the QAWave runbook's real
  * backup CronJob (deploy/kubernetes/postgresql-backup) running the real backup agent, its
  * ConfigMap and Secrets, two Deployments and the PostgreSQL StatefulSet; moto S3 with a real
  * backup taken by the agent, a corrupt copy and an incomplete one; and a database of its own
@@ -240,7 +240,7 @@ export class RecoveryWorld {
         },
       });
     }
-    // The seed's own CronJob, as deploy/kubernetes applies it (suspended: the tests start Jobs).
+    // The QAWave runbook's own CronJob, as deploy/kubernetes applies it (suspended: the tests start Jobs).
     const cronJob = parseAllDocuments(
       fs.readFileSync(
         path.join(
@@ -325,7 +325,7 @@ export class RecoveryWorld {
       metadata: { name, namespace: NAMESPACE },
       spec: cronJob.spec!.jobTemplate.spec,
     });
-    if (!ok) throw new Error(`the seed backup job ${name} failed`);
+    if (!ok) throw new Error(`the QAWave backup job ${name} failed`);
     const keys = await this.listKeys();
     return keys
       .filter(k => k.endsWith('.dump'))

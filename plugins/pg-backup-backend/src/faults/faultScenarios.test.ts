@@ -377,8 +377,8 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
 
   /**
    * The run's databases but the agent's own staging databases (`<target>__restoring_<suffix>`):
-   * a restore Job stopped by a cancellation may leave one (the agent's to drop, noted in the
-   * report of issue 8), while the scratch database the drill's cleanup step owns must be gone.
+   * a restore Job stopped by a cancellation may leave one (the agent's to drop, see
+   * docs/reliability.md), while the scratch database the drill's cleanup step owns must be gone.
    */
   const scratchless = async () =>
     (await world.databases()).filter(name => !name.includes('__restoring_'));
@@ -743,7 +743,7 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
   });
 
   it('says a Kubernetes answer was cut short, not that the cluster is unreachable', async () => {
-    // Found in session 4's review: a truncated body read as "unreachable (Unterminated string
+    // Found in a review: a truncated body read as "unreachable (Unterminated string
     // in JSON ...)", and the parser's message may quote a piece of the body.
     k8s.setRules([
       { method: 'GET', path: /\/cronjobs$/, fault: { kind: 'truncate' } },

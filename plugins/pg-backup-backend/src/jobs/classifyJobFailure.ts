@@ -26,7 +26,7 @@ interface Rule {
 }
 
 /**
- * The seed README's troubleshooting table, as rules: the first rule whose pattern matches the
+ * The QAWave runbook's troubleshooting table, as rules: the first rule whose pattern matches the
  * termination message, the log tail or the Job's condition wins.
  */
 const RULES: Rule[] = [

@@ -56,8 +56,8 @@ describe('ClusterRegistry', () => {
     ]);
     expect(clusters.names()).toEqual(['sandbox']);
     expect(warnings).toEqual([
-      expect.stringMatching(/cluster 'eks-prod' uses authProvider 'aws'/),
-      expect.stringMatching(/cluster 'gke-dev' uses authProvider 'google'/),
+      expect.stringMatching(/cluster 'eks-prod': it uses authProvider 'aws'/),
+      expect.stringMatching(/cluster 'gke-dev': it uses authProvider 'google'/),
       expect.stringMatching(
         /kubernetes\.clusterLocatorMethods\[1\] of type 'gke'/,
       ),

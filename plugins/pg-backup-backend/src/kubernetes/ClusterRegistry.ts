@@ -78,7 +78,9 @@ export class ClusterRegistry {
           cluster.getOptionalString('authProvider') ?? SUPPORTED_AUTH_PROVIDER;
         if (authProvider !== SUPPORTED_AUTH_PROVIDER) {
           const reason = `cluster '${name}' uses authProvider '${authProvider}', which pg-backup does not support; it reaches clusters with authProvider '${SUPPORTED_AUTH_PROVIDER}' only`;
-          options.logger?.warn(`pg-backup skips ${reason}`);
+          options.logger?.warn(
+            `pg-backup skips cluster '${name}': it uses authProvider '${authProvider}', which pg-backup does not support; it reaches clusters with authProvider '${SUPPORTED_AUTH_PROVIDER}' only`,
+          );
           skipped.push({ name, reason });
           continue;
         }

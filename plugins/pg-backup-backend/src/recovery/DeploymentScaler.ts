@@ -91,7 +91,7 @@ export class DeploymentScaler {
 }
 
 /**
- * Checks the database server is up, as the seed's emergency procedure does
+ * Checks the database server is up, as the QAWave runbook's emergency procedure does
  * (`kubectl get pods -l app.kubernetes.io/name=postgresql`): at least one matching pod must be
  * Running and Ready. Returns a description of what was found, or throws saying what is wrong.
  */

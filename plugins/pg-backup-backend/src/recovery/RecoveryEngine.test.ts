@@ -170,7 +170,7 @@ describe('an operation left running by a backend that stopped', () => {
   });
 
   it('resumes it through a cluster outage at the moment it resumes, instead of failing it while its Job may run', async () => {
-    // Session 4's review: the resumed operation asked once, with no retry, whether its Job
+    // A review: the resumed operation asked once, with no retry, whether its Job
     // still existed; an unreachable cluster at that moment ended the operation (and scaled the
     // application back up) while the restore Job could still be writing into the database.
     const k8s = await world.clusterFaultProxy(1);

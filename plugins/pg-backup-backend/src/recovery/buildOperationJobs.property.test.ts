@@ -17,7 +17,7 @@ const SECRETS = {
   PGPASSWORD: 'pg-password-must-never-leak',
 };
 
-/** A CronJob like the seed's: the agent reads S3 credentials and the password from Secrets. */
+/** A CronJob like the QAWave runbook's: the agent reads S3 credentials and the password from Secrets. */
 const cronJob: V1CronJob = {
   metadata: { name: 'postgresql-backup', namespace: 'qawave', uid: 'uid-1' },
   spec: {

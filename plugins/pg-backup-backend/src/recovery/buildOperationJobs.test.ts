@@ -7,7 +7,7 @@ import {
 
 const OPERATION = '0f1e2d3c-4b5a-4968-8776-655443322110';
 
-/** The seed's CronJob (deploy/kubernetes/postgresql-backup/backup-cronjob.yaml), abridged. */
+/** The QAWave runbook's CronJob (deploy/kubernetes/postgresql-backup/backup-cronjob.yaml), abridged. */
 const cronJob: V1CronJob = {
   metadata: { name: 'postgresql-backup', namespace: 'qawave', uid: 'uid-1' },
   spec: {

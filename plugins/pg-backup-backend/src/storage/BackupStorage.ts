@@ -64,7 +64,7 @@ export interface S3CallCounter {
 
 /**
  * Reads a database's backups and bucket settings from S3. Listing uses the keys' time order:
- * seed-format keys (`<db>_YYYYMMDD_HHMMSS.dump`) sort by time, so the newest backups are found by
+ * runbook-format keys (`<db>_YYYYMMDD_HHMMSS.dump`) sort by time, so the newest backups are found by
  * listing from `StartAfter` a key for a recent instant, widening the window only as needed. The
  * number of requests depends on the window asked for, not on the length of the history.
  */
@@ -163,7 +163,7 @@ export class BackupStorage {
   }
 
   /**
-   * Lists a database's seed-format keys backwards in time from `endKey` (exclusive) / `endMs`:
+   * Lists a database's runbook-format keys backwards in time from `endKey` (exclusive) / `endMs`:
    * a window of `initialWindowMs`, doubled until `enough` dumps were found or the window reaches
    * `notBefore`. Each widening lists only the new, older part. Returns the keys ascending.
    */
@@ -230,7 +230,7 @@ export class BackupStorage {
     });
     let backups = toBackups(found, role);
     if (backups.length === 0) {
-      // Keys that are not in the seed's format do not sort by time: read the prefix once.
+      // Keys that are not in the QAWave runbook's format do not sort by time: read the prefix once.
       const all = await this.listRange(
         target.storage.bucket,
         prefix,

@@ -39,7 +39,7 @@ export type RecoveryOperationKind =
 export interface RestoreTarget {
   /**
    * `new-database` (default): a database that must not exist yet, in the same server.
-   * `other-namespace`: the database server of another namespace or cluster (the seed's
+   * `other-namespace`: the database server of another namespace or cluster (the QAWave runbook's
    * "recovery to a new cluster"); needs `namespace` and optionally `cluster`.
    * `live`: over the database itself; needs an approval, the typed confirmation and takes a
    * safety backup first.
@@ -57,7 +57,7 @@ export interface RestoreTarget {
 }
 
 /**
- * One checklist item of a drill (the seed's pre/during/post drill checklist).
+ * One checklist item of a drill (the QAWave runbook's pre/during/post drill checklist).
  *
  * @public
  */

@@ -19,7 +19,7 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 /**
- * The seed's alert: no full backup for this long is critical whatever the RPO.
+ * The QAWave runbook's alert: no full backup for this long is critical whatever the RPO.
  *
  * @public
  */
@@ -67,7 +67,7 @@ const FACT_LABELS: Record<string, string> = {
 };
 
 /**
- * Backup credentials older than this are due for rotation (the seed: rotate quarterly).
+ * Backup credentials older than this are due for rotation (the QAWave runbook: rotate quarterly).
  *
  * @public
  */

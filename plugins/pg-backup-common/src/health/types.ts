@@ -108,7 +108,7 @@ export interface StoragePolicyFacts {
 }
 
 /**
- * Security settings around the backups (the seed's security considerations).
+ * Security settings around the backups (the QAWave runbook's security considerations).
  *
  * @public
  */
@@ -178,7 +178,7 @@ export interface BackupHealthInput {
 }
 
 /**
- * Overall health, worst first: critical > unknown > warning > healthy.
+ * Overall health, worst first: critical, then unknown, then warning, then healthy.
  *
  * @public
  */

@@ -1,4 +1,7 @@
-import { createPermission } from '@backstage/plugin-permission-common';
+import {
+  Permission,
+  createPermission,
+} from '@backstage/plugin-permission-common';
 
 /**
  * The resource type every pg-backup permission is checked against: the database's catalog entity.
@@ -88,7 +91,7 @@ export const pgBackupFleetReadPermission = createPermission({
  *
  * @public
  */
-export const pgBackupPermissions = [
+export const pgBackupPermissions: Permission[] = [
   pgBackupReadPermission,
   pgBackupLogsReadPermission,
   pgBackupTriggerPermission,

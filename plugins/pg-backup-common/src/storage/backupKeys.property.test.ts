@@ -104,7 +104,7 @@ describe('checkBackupKey with hostile keys', () => {
           const key = formatBackupKey(prefix, database, at);
           expect(checkBackupKey(key, prefix)).toBeUndefined();
           const parsed = parseBackupKey(key);
-          expect(parsed).toMatchObject({ key, format: 'seed', database });
+          expect(parsed).toMatchObject({ key, format: 'runbook', database });
           const whole = new Date(Math.floor(at.getTime() / 1000) * 1000);
           expect(parsed.takenAt).toBe(whole.toISOString());
         },
@@ -122,7 +122,7 @@ describe('parseBackupKey with hostile keys', () => {
         expect(parsed.key).toBe(key);
         expect(key.endsWith(parsed.fileName)).toBe(true);
         expect(parsed.fileName).not.toContain('/');
-        if (parsed.format === 'seed') {
+        if (parsed.format === 'runbook') {
           expect(parsed.problem).toBeUndefined();
           expect(parsed.database).toMatch(/^[A-Za-z0-9_-]+$/);
           expect(Number.isNaN(Date.parse(parsed.takenAt!))).toBe(false);
@@ -158,7 +158,7 @@ describe('parseBackupKey with hostile keys', () => {
             expect((error as Error).message).toContain('time zone');
             return;
           }
-          expect(parsed.format).toBe('seed');
+          expect(parsed.format).toBe('runbook');
         },
       ),
       { numRuns: runs(2000) },

@@ -44,7 +44,7 @@ describe('parseBackupKey', () => {
   ])('reads %p (zone %p)', (key, timeZone, database, takenAt) => {
     const parsed = parseBackupKey(key, { timeZone });
     expect(parsed.takenAt).toBe(takenAt);
-    expect(parsed.format).toBe(takenAt ? 'seed' : 'generic');
+    expect(parsed.format).toBe(takenAt ? 'runbook' : 'generic');
     expect(parsed.database).toBe(database);
   });
 
@@ -95,7 +95,7 @@ describe('parseBackupKey', () => {
 });
 
 describe('formatBackupKey', () => {
-  it('writes the seed naming in UTC and parses back', () => {
+  it('writes the runbook naming in UTC and parses back', () => {
     const at = new Date('2026-01-30T02:00:07.345Z');
     const key = formatBackupKey('postgresql/daily/', 'qawave', at);
     expect(key).toBe('postgresql/daily/qawave_20260130_020007.dump');

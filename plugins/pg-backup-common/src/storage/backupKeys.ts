@@ -18,21 +18,22 @@ export interface ParsedBackupKey {
   key: string;
   /** The last path segment. */
   fileName: string;
-  /** `seed` for `<db>_YYYYMMDD_HHMMSS.dump`, `generic` for anything else. */
-  format: 'seed' | 'generic';
-  /** Database name from a seed-format key. */
+  /** `runbook` for `<db>_YYYYMMDD_HHMMSS.dump`, `generic` for anything else. */
+  format: 'runbook' | 'generic';
+  /** Database name from a runbook-format key. */
   database?: string;
-  /** When the dump was taken, from a seed-format key (ISO-8601, UTC). */
+  /** When the dump was taken, from a runbook-format key (ISO-8601, UTC). */
   takenAt?: string;
-  /** Why a key that looks like the seed format could not be read as one. */
+  /** Why a key that looks like the runbook's format could not be read as one. */
   problem?: string;
 }
 
-const SEED_KEY = /^(?<db>[A-Za-z0-9_-]+?)_(?<date>\d{8})_(?<time>\d{6})\.dump$/;
-const SEED_LIKE = /_\d+_\d+\.dump$/;
+const RUNBOOK_KEY =
+  /^(?<db>[A-Za-z0-9_-]+?)_(?<date>\d{8})_(?<time>\d{6})\.dump$/;
+const RUNBOOK_LIKE = /_\d+_\d+\.dump$/;
 
 /**
- * Parses a backup key. Seed-format names (`qawave_20260130_020000.dump`) carry the time the dump
+ * Parses a backup key. Runbook-format names (`qawave_20260130_020000.dump`) carry the time the dump
  * started, read in `timeZone` (default UTC: the backup containers run in UTC). Any other key is
  * `generic`, and its time comes from the object's last-modified time.
  *
@@ -43,9 +44,9 @@ export function parseBackupKey(
   options: { timeZone?: string } = {},
 ): ParsedBackupKey {
   const fileName = key.slice(key.lastIndexOf('/') + 1);
-  const match = SEED_KEY.exec(fileName);
+  const match = RUNBOOK_KEY.exec(fileName);
   if (!match?.groups) {
-    return SEED_LIKE.test(fileName)
+    return RUNBOOK_LIKE.test(fileName)
       ? {
           key,
           fileName,
@@ -96,14 +97,14 @@ export function parseBackupKey(
   return {
     key,
     fileName,
-    format: 'seed',
+    format: 'runbook',
     database: db,
     takenAt: new Date(zonedWallClockToUtc(wall, timeZone)).toISOString(),
   };
 }
 
 /**
- * Formats the seed's key for a database and instant: `<prefix><db>_YYYYMMDD_HHMMSS.dump` (UTC).
+ * Formats the QAWave runbook's key for a database and instant: `<prefix><db>_YYYYMMDD_HHMMSS.dump` (UTC).
  *
  * @public
  */

@@ -36,7 +36,7 @@ const seed = {
 };
 
 describe('readBackupTarget', () => {
-  it('reads the seed database into a typed target', () => {
+  it('reads the QAWave database into a typed target', () => {
     expect(readBackupTarget(entity(seed))).toEqual({
       ok: true,
       target: {

@@ -1,4 +1,4 @@
-import { SEED_DRILL_CHECKLIST } from '../drillChecklist';
+import { RUNBOOK_DRILL_CHECKLIST } from '../drillChecklist';
 import {
   PgBackupContractServer,
   defaultScript,
@@ -37,9 +37,9 @@ describe('pg-backup:drill:run', () => {
       idempotencyKey: 'task-1:step-1',
     });
     const seedCount =
-      SEED_DRILL_CHECKLIST.pre.length +
-      SEED_DRILL_CHECKLIST.during.length +
-      SEED_DRILL_CHECKLIST.post.length;
+      RUNBOOK_DRILL_CHECKLIST.pre.length +
+      RUNBOOK_DRILL_CHECKLIST.during.length +
+      RUNBOOK_DRILL_CHECKLIST.post.length;
     expect(body.checklist).toHaveLength(seedCount + 1);
     expect(body.checklist.filter((i: { done: boolean }) => i.done)).toEqual([
       { phase: 'pre', item: 'Stakeholders notified', done: true },

@@ -54,7 +54,7 @@ export function createDrillRunAction(options: PgBackupActionOptions) {
             })
             .optional()
             .describe(
-              "The checklist items done, by phase. Every item of the seed runbook's drill checklist not listed is recorded as not done; items the seed does not list are recorded as extra checks done.",
+              "The checklist items done, by phase. Every item of the QAWave runbook's drill checklist not listed is recorded as not done; items the runbook does not list are recorded as extra checks done.",
             ),
           notes: z
             .string()

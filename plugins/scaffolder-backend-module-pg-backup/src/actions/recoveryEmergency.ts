@@ -19,7 +19,7 @@ import {
   runRecoveryOperation,
 } from './runRecoveryOperation';
 
-/** `pg-backup:recovery:emergency`: the seed's emergency procedure as one followed operation. */
+/** `pg-backup:recovery:emergency`: the QAWave runbook's emergency procedure as one followed operation. */
 export function createRecoveryEmergencyAction(options: PgBackupActionOptions) {
   return createTemplateAction({
     id: 'pg-backup:recovery:emergency',
