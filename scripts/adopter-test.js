@@ -267,6 +267,14 @@ function installApp(snippets) {
         [...tarballs].map(([name, file]) => [name, `file:${file}`]),
       ),
     };
+    // The app runs on PostgreSQL, as a production portal does: the native SQLite driver and ssh2's
+    // optional accelerators are not compiled (on two cores they are most of the install's CPU).
+    rootManifest.dependenciesMeta = {
+      ...rootManifest.dependenciesMeta,
+      'better-sqlite3': { built: false },
+      'cpu-features': { built: false },
+      ssh2: { built: false },
+    };
     writeJson(path.join(app, 'package.json'), rootManifest);
   });
 

@@ -46,10 +46,10 @@ grep -E '^(PASS|FAIL) ' "$reports/pack.log"
 count pack "$reports/pack.log"
 step api-reports yarn build:api-reports --ci
 
-# The adopter test needs little CPU for long stretches (installing, starting): it runs beside Jest
-# at the lowest priority, and the portal check waits for it (both seed the example databases).
+# The adopter test waits on I/O for long stretches (installing, starting): it runs beside Jest and
+# the portal check at the lowest CPU priority, on ports of its own.
 adopter_began=$SECONDS
-nice -n 19 ionice -c 3 node scripts/adopter-test.js --packs "$reports/packs" > "$reports/adopter.log" 2>&1 &
+nice -n 19 node scripts/adopter-test.js --packs "$reports/packs" > "$reports/adopter.log" 2>&1 &
 adopter_pid=$!
 
 # Jest: every package's unit, component and integration suites.
@@ -76,14 +76,14 @@ if ! grep -qE ' 0 failed$' "$reports/jest.count"; then
 fi
 count jest "$reports/jest.count"
 
+# The README's start command, checked end to end over HTTP; the portal's own output is kept.
+PG_BACKUP_PORTAL_LOG="$reports/portal-output.log" node scripts/check-portal.js | tee "$reports/portal.log"
+count portal "$reports/portal.log"
+
 wait "$adopter_pid"
 cat "$reports/adopter.log"
 echo "adopter test: done $((SECONDS - adopter_began))s after it started"
 count adopter "$reports/adopter.log"
-
-# The README's start command, checked end to end over HTTP; the portal's own output is kept.
-PG_BACKUP_PORTAL_LOG="$reports/portal-output.log" node scripts/check-portal.js | tee "$reports/portal.log"
-count portal "$reports/portal.log"
 
 # No secret of the test worlds or of the sandbox in any output: Jest's, the portal's, the browser tests'.
 step secret-scan node scripts/scan-secrets.js "$PG_BACKUP_SECRETS_FILE" "$reports"

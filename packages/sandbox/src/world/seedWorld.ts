@@ -114,18 +114,23 @@ export const psql = (db: string, sql: string) =>
     sql,
   ]).then(r => r.stdout.trim());
 
-/** Creates a database with a Flyway history and some data unless it exists. */
+/**
+ * Creates a database with a Flyway history and some data unless it exists. It is filled under a
+ * name of its own and renamed when complete, so two sandboxes seeding at once (the portal and
+ * the adopter test) never see a half-filled database and never fail on each other's CREATE.
+ */
 async function ensureDatabase(name: string): Promise<void> {
-  if (
+  const exists = async () =>
     (await psql(
       'postgres',
       `SELECT 1 FROM pg_database WHERE datname = '${name}'`,
-    )) === '1'
-  )
-    return;
-  await psql('postgres', `CREATE DATABASE ${name}`);
+    )) === '1';
+  if (await exists()) return;
+  const filling = `${name}__seeding_${process.pid}`;
+  await psql('postgres', `DROP DATABASE IF EXISTS ${filling}`);
+  await psql('postgres', `CREATE DATABASE ${filling}`);
   await psql(
-    name,
+    filling,
     [
       'CREATE TABLE flyway_schema_history (installed_rank int PRIMARY KEY, version text, description text, script text, installed_on timestamptz DEFAULT now(), success boolean NOT NULL)',
       "INSERT INTO flyway_schema_history (installed_rank, version, description, script, success) VALUES (1, '1', 'init', 'V1__init.sql', true), (2, '2', 'add runs', 'V2__add_runs.sql', true), (3, '3', 'add results', 'V3__add_results.sql', true)",
@@ -137,6 +142,13 @@ async function ensureDatabase(name: string): Promise<void> {
       "INSERT INTO test_results (run_id, name, duration_ms) SELECT 1 + g % 20000, 'test ' || g, g % 997 FROM generate_series(1, 60000) g",
     ].join('; '),
   );
+  try {
+    await psql('postgres', `ALTER DATABASE ${filling} RENAME TO ${name}`);
+  } catch (error) {
+    // Another sandbox finished first: keep its database.
+    await psql('postgres', `DROP DATABASE IF EXISTS ${filling}`);
+    if (!(await exists())) throw error;
+  }
 }
 
 /** Reads the manifests of deploy/kubernetes/postgresql-backup as kustomize would (resources list). */

@@ -102,7 +102,7 @@ describe('approvals', () => {
     expect(
       screen.queryByRole('button', { name: 'Approve request ap-1' }),
     ).toBeNull();
-  });
+  }, 20_000); // the first render of the suite pays for loading the components
 
   it('never offers the requester a decision on their own request', async () => {
     await render(<EntityApprovalsCard entityRef="resource:default/own-db" />, {
