@@ -223,7 +223,10 @@ function installApp(snippets) {
             packs,
           ),
         );
-        return [manifest.name, path.join(packs, f)];
+        return [
+          manifest.name,
+          { file: path.join(packs, f), version: manifest.version },
+        ];
       }),
   );
 
@@ -253,9 +256,7 @@ function installApp(snippets) {
       for (const name of m[2].trim().split(/\s+/)) {
         if (!tarballs.has(name))
           throw new Error(`the README installs ${name}, which is not packed`);
-        manifest.dependencies[name] = `^${
-          readJson(path.join(root, packageDir(name), 'package.json')).version
-        }`;
+        manifest.dependencies[name] = `^${tarballs.get(name).version}`;
       }
       writeJson(manifestFile, manifest);
     }
@@ -264,7 +265,7 @@ function installApp(snippets) {
       ...rootManifest.resolutions,
       ...Object.fromEntries(release.packages.map(p => [p.name, p.version])),
       ...Object.fromEntries(
-        [...tarballs].map(([name, file]) => [name, `file:${file}`]),
+        [...tarballs].map(([name, { file }]) => [name, `file:${file}`]),
       ),
     };
     // The app runs on PostgreSQL, as a production portal does: the native SQLite driver and ssh2's
@@ -344,19 +345,6 @@ function installApp(snippets) {
     );
     fs.writeFileSync(appFile, text);
   });
-}
-
-function packageDir(name) {
-  for (const dir of [
-    'plugins/pg-backup-common',
-    'plugins/pg-backup-backend',
-    'plugins/pg-backup',
-    'plugins/scaffolder-backend-module-pg-backup',
-    'packages/backup-agent',
-  ])
-    if (readJson(path.join(root, dir, 'package.json')).name === name)
-      return dir;
-  throw new Error(`no package named ${name}`);
 }
 
 /** The app's local config: its database on PostgreSQL, the sandbox cluster beside an aws one. */

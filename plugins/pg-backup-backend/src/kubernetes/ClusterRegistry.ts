@@ -77,10 +77,9 @@ export class ClusterRegistry {
         const authProvider =
           cluster.getOptionalString('authProvider') ?? SUPPORTED_AUTH_PROVIDER;
         if (authProvider !== SUPPORTED_AUTH_PROVIDER) {
-          const reason = `cluster '${name}' uses authProvider '${authProvider}', which pg-backup does not support; it reaches clusters with authProvider '${SUPPORTED_AUTH_PROVIDER}' only`;
-          options.logger?.warn(
-            `pg-backup skips cluster '${name}': it uses authProvider '${authProvider}', which pg-backup does not support; it reaches clusters with authProvider '${SUPPORTED_AUTH_PROVIDER}' only`,
-          );
+          const why = `uses authProvider '${authProvider}', which pg-backup does not support; it reaches clusters with authProvider '${SUPPORTED_AUTH_PROVIDER}' only`;
+          options.logger?.warn(`pg-backup skips cluster '${name}': it ${why}`);
+          const reason = `cluster '${name}' ${why}`;
           skipped.push({ name, reason });
           continue;
         }
