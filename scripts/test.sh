@@ -32,21 +32,39 @@ count() { # <name> <file with 'N passed, N failed' on its last line>
   passed=$((passed + ${line%% passed*})); failed=$((failed + $(echo "$line" | sed -E 's/.* ([0-9]+) failed/\1/')))
 }
 
-step backstage-pins node scripts/check-backstage-pins.js
-step type-check yarn tsc
-step type-check-browser-tests yarn tsc -p packages/e2e-tests
-step lint yarn backstage-cli repo lint
-step prettier yarn prettier --check --loglevel warn .
-step publish-metadata yarn backstage-cli repo fix --publish --check
-
-# The published packages: built and packed, every tarball's files and manifest checked; then their
-# API and CLI reports (the CLI report runs the agent's packed entry point).
+# The published packages: built and packed, every tarball's files and manifest checked. The
+# adopter test installs these tarballs.
 node scripts/pack-packages.js --out "$reports/packs" > "$reports/pack.log" 2>&1
 grep -E '^(PASS|FAIL) ' "$reports/pack.log"
 count pack "$reports/pack.log"
-step api-reports yarn build:api-reports --ci
 
-# Jest: every package's unit, component and integration suites.
+# Three independent things side by side, none of them timing-sensitive the way the Jest suites
+# are: the README's start command checked end to end over HTTP with the browser suite (the portal's
+# own output is kept); the adopter test (the tarballs installed into a freshly generated Backstage
+# app, started on a sandbox of its own, on other ports); and the static checks, at a lower CPU
+# priority so the portal and the adopter's backend answer in time.
+phase_began=$SECONDS
+PG_BACKUP_PORTAL_LOG="$reports/portal-output.log" node scripts/check-portal.js > "$reports/portal.log" 2>&1 &
+portal_pid=$!
+nice -n 5 node scripts/adopter-test.js --packs "$reports/packs" > "$reports/adopter.log" 2>&1 &
+adopter_pid=$!
+step backstage-pins node scripts/check-backstage-pins.js
+step type-check nice -n 10 yarn tsc
+step type-check-browser-tests nice -n 10 yarn tsc -p packages/e2e-tests
+step lint nice -n 10 yarn backstage-cli repo lint
+step prettier nice -n 10 yarn prettier --check --loglevel warn .
+step publish-metadata nice -n 10 yarn backstage-cli repo fix --publish --check
+# The API and CLI reports (the CLI report runs the agent's packed entry point).
+step api-reports nice -n 10 yarn build:api-reports --ci
+wait "$portal_pid"
+cat "$reports/portal.log"
+count portal "$reports/portal.log"
+wait "$adopter_pid"
+cat "$reports/adopter.log"
+count adopter "$reports/adopter.log"
+echo "portal check, adopter test and static checks: $((SECONDS - phase_began))s"
+
+# Jest, alone: every package's unit, component and integration suites.
 began=$SECONDS
 yarn backstage-cli repo test --json --outputFile="$reports/jest.json" > "$reports/jest.log" 2>&1
 node -e '
@@ -69,18 +87,6 @@ if ! grep -qE ' 0 failed$' "$reports/jest.count"; then
   ' "$reports/jest.json" 2>/dev/null || true
 fi
 count jest "$reports/jest.count"
-
-# The README's start command, checked end to end over HTTP; the portal's own output is kept.
-PG_BACKUP_PORTAL_LOG="$reports/portal-output.log" node scripts/check-portal.js | tee "$reports/portal.log"
-count portal "$reports/portal.log"
-
-# The adopter test: the tarballs installed into a freshly generated Backstage app, started on a
-# sandbox of its own. It runs alone: beside Jest, its load made timing-sensitive suites flaky.
-adopter_began=$SECONDS
-node scripts/adopter-test.js --packs "$reports/packs" > "$reports/adopter.log" 2>&1
-cat "$reports/adopter.log"
-echo "adopter test: $((SECONDS - adopter_began))s"
-count adopter "$reports/adopter.log"
 
 # No secret of the test worlds or of the sandbox in any output: Jest's, the portal's, the browser tests'.
 step secret-scan node scripts/scan-secrets.js "$PG_BACKUP_SECRETS_FILE" "$reports"
