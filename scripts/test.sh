@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Runs every check of the repository: Backstage version pins, type-check, lint, formatting, the
-# published packages (metadata, tarballs, API reports), all Jest suites, the portal start check,
-# and the adopter test (the tarballs installed into a freshly generated Backstage app). Prints one line per step and, last, the sum of every
-# test and check as `N passed, N failed`. Exits non-zero if anything failed.
+# Runs every check of the repository and prints one line per step and, last, the sum of every
+# test and check as `N passed, N failed`; exits non-zero if anything failed. In order: the
+# published packages built and packed; then side by side the portal start check (with the
+# browser suite), the adopter test (the tarballs installed into a freshly generated Backstage
+# app) and the static checks (Backstage version pins, type-check, lint, formatting, publish
+# metadata, API reports); then every Jest suite alone; last the secret scan over all their output.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh || { echo "bootstrap failed"; echo "0 passed, 1 failed"; exit 1; }
+echo "bootstrap: ${SECONDS}s"
 source scripts/env.sh
 export CI=true
 
@@ -34,8 +37,10 @@ count() { # <name> <file with 'N passed, N failed' on its last line>
 
 # The published packages: built and packed, every tarball's files and manifest checked. The
 # adopter test installs these tarballs.
+pack_began=$SECONDS
 node scripts/pack-packages.js --out "$reports/packs" > "$reports/pack.log" 2>&1
 grep -E '^(PASS|FAIL) ' "$reports/pack.log"
+echo "pack: $((SECONDS - pack_began))s"
 count pack "$reports/pack.log"
 
 # Three independent things side by side, none of them timing-sensitive the way the Jest suites
@@ -46,16 +51,16 @@ count pack "$reports/pack.log"
 phase_began=$SECONDS
 PG_BACKUP_PORTAL_LOG="$reports/portal-output.log" node scripts/check-portal.js > "$reports/portal.log" 2>&1 &
 portal_pid=$!
-nice -n 5 node scripts/adopter-test.js --packs "$reports/packs" > "$reports/adopter.log" 2>&1 &
+node scripts/adopter-test.js --packs "$reports/packs" > "$reports/adopter.log" 2>&1 &
 adopter_pid=$!
 step backstage-pins node scripts/check-backstage-pins.js
-step type-check nice -n 10 yarn tsc
-step type-check-browser-tests nice -n 10 yarn tsc -p packages/e2e-tests
-step lint nice -n 10 yarn backstage-cli repo lint
-step prettier nice -n 10 yarn prettier --check --loglevel warn .
-step publish-metadata nice -n 10 yarn backstage-cli repo fix --publish --check
+step type-check nice -n 15 yarn tsc
+step type-check-browser-tests nice -n 15 yarn tsc -p packages/e2e-tests
+step lint nice -n 15 yarn backstage-cli repo lint
+step prettier nice -n 15 yarn prettier --check --loglevel warn .
+step publish-metadata nice -n 15 yarn backstage-cli repo fix --publish --check
 # The API and CLI reports (the CLI report runs the agent's packed entry point).
-step api-reports nice -n 10 yarn build:api-reports --ci
+step api-reports nice -n 15 yarn build:api-reports --ci
 wait "$portal_pid"
 cat "$reports/portal.log"
 count portal "$reports/portal.log"
@@ -91,5 +96,6 @@ count jest "$reports/jest.count"
 # No secret of the test worlds or of the sandbox in any output: Jest's, the portal's, the browser tests'.
 step secret-scan node scripts/scan-secrets.js "$PG_BACKUP_SECRETS_FILE" "$reports"
 
+echo "test command: ${SECONDS}s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,8 +1,11 @@
+import { CustomErrorBase } from '@backstage/errors';
+
 /** A failed call to Kubernetes or S3, with a message safe to show (no credentials). */
-export class UpstreamError extends Error {
+export class UpstreamError extends CustomErrorBase {
+  name = 'UpstreamError' as const;
+
   constructor(message: string, readonly status?: number) {
     super(message);
-    this.name = 'UpstreamError';
   }
 }
 

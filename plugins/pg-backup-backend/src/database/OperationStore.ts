@@ -1,3 +1,4 @@
+import { CustomErrorBase } from '@backstage/errors';
 import {
   DrillChecklistItem,
   OperationState,
@@ -57,10 +58,11 @@ export interface LockHolder {
 }
 
 /** Thrown by {@link OperationStore.create} when the database's lock or the idempotency key is taken. */
-export class OperationConflict extends Error {
+export class OperationConflict extends CustomErrorBase {
+  name = 'OperationConflict' as const;
+
   constructor(readonly entityRef: string) {
     super(`an operation of ${entityRef} holds the lock or the idempotency key`);
-    this.name = 'OperationConflict';
   }
 }
 

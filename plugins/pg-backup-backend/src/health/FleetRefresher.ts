@@ -1,4 +1,8 @@
-import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
+import {
+  AuthService,
+  LoggerService,
+  SchedulerService,
+} from '@backstage/backend-plugin-api';
 import {
   Entity,
   parseEntityRef,
@@ -105,6 +109,26 @@ export class FleetRefresher {
       return;
     }
     await this.refresh();
+  }
+
+  /**
+   * Registers the scheduled refresh, `pg-backup-refresh-fleet-health`: a global task, so one
+   * backend replica runs each refresh.
+   */
+  async schedule(
+    scheduler: SchedulerService,
+    timing: { intervalMs: number; initialDelayMs: number },
+  ): Promise<void> {
+    await scheduler.scheduleTask({
+      id: 'pg-backup-refresh-fleet-health',
+      scope: 'global',
+      frequency: { milliseconds: timing.intervalMs },
+      timeout: { minutes: 10 },
+      initialDelay: { milliseconds: timing.initialDelayMs },
+      fn: async () => {
+        await this.refresh();
+      },
+    });
   }
 
   /** Refreshes every snapshot (joining one in progress); returns how many databases were evaluated. */

@@ -45,14 +45,22 @@ export interface LogRequest {
 export class BackupJobs {
   private readonly triggering = new Set<string>();
 
-  constructor(
-    private readonly kubernetes: KubernetesGateways,
-    private readonly now: () => Date = () => new Date(),
+  private readonly kubernetes: KubernetesGateways;
+  private readonly now: () => Date;
+  private readonly operationEntity: (
+    operationId: string,
+  ) => Promise<string | undefined>;
+
+  constructor(options: {
+    kubernetes: KubernetesGateways;
     /** The database entity of a recovery operation, so its restore and verify Jobs are the entity's too. */
-    private readonly operationEntity: (
-      operationId: string,
-    ) => Promise<string | undefined> = async () => undefined,
-  ) {}
+    operationEntity?: (operationId: string) => Promise<string | undefined>;
+    now?: () => Date;
+  }) {
+    this.kubernetes = options.kubernetes;
+    this.now = options.now ?? (() => new Date());
+    this.operationEntity = options.operationEntity ?? (async () => undefined);
+  }
 
   private cronJobNames(
     target: BackupTarget,

@@ -1,3 +1,4 @@
+import { CustomErrorBase } from '@backstage/errors';
 import { V1Job, V1Pod } from '@kubernetes/client-node';
 import { iso, toJobFacts } from '../jobs/jobSummaries';
 import { KubernetesGateway } from '../kubernetes/KubernetesGateway';
@@ -21,18 +22,20 @@ export interface JobOutcome {
 }
 
 /** Thrown out of a wait when the operation was cancelled; the Job has been stopped. */
-export class OperationCancelled extends Error {
+export class OperationCancelled extends CustomErrorBase {
+  name = 'OperationCancelled' as const;
+
   constructor(message = 'cancelled') {
     super(message);
-    this.name = 'OperationCancelled';
   }
 }
 
 /** Thrown out of a wait when this backend gave the operation up (shutdown, lost lease). */
-export class RunnerAbandoned extends Error {
+export class RunnerAbandoned extends CustomErrorBase {
+  name = 'RunnerAbandoned' as const;
+
   constructor() {
     super('the backend running the operation stopped');
-    this.name = 'RunnerAbandoned';
   }
 }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { LoggerService } from '@backstage/backend-plugin-api';
+import { LoggerService, SchedulerService } from '@backstage/backend-plugin-api';
 import {
   ConflictError,
+  CustomErrorBase,
   NotAllowedError,
   NotFoundError,
 } from '@backstage/errors';
@@ -32,7 +33,9 @@ export type StartResult =
   /** `created` false: an earlier request with the same idempotency key started it. */
   | { kind: 'operation'; operation: RecoveryOperation; created: boolean };
 
-class ApprovalAlreadyUsed extends Error {}
+class ApprovalAlreadyUsed extends CustomErrorBase {
+  name = 'ApprovalAlreadyUsed' as const;
+}
 
 /** The API view of a stored operation (without the engine's bookkeeping). */
 export function toRecoveryOperation(op: StoredOperation): RecoveryOperation {
@@ -292,6 +295,31 @@ export class RecoveryEngine {
       this.launch(new OperationRunner(op, this.runnerId, this.runnerDeps()));
     }
     return claimed.length;
+  }
+
+  /**
+   * Resumes interrupted operations now, and regularly (`pg-backup-resume-interrupted-operations`,
+   * a global task: whichever backend replica runs it) once their lease expired.
+   */
+  async schedule(scheduler: SchedulerService): Promise<void> {
+    this.resumeInterrupted().catch(error =>
+      this.deps.logger.error(
+        `pg-backup: could not resume interrupted operations: ${reasonOf(
+          error,
+        )}`,
+      ),
+    );
+    const leaseMs = this.deps.settings.leaseTimeoutMs;
+    await scheduler.scheduleTask({
+      id: 'pg-backup-resume-interrupted-operations',
+      scope: 'global',
+      frequency: { milliseconds: leaseMs },
+      timeout: { minutes: 10 },
+      initialDelay: { milliseconds: leaseMs },
+      fn: async () => {
+        await this.resumeInterrupted();
+      },
+    });
   }
 
   /**

@@ -14,10 +14,11 @@ describe('openapi.yaml', () => {
           .map(method => `${method} ${route.replace(/\{(\w+)\}/g, ':$1')}`),
       )
       .sort();
-    const source = ['router.ts', 'recoveryRouter.ts']
-      .map(file =>
-        fs.readFileSync(path.join(__dirname, '../service', file), 'utf8'),
-      )
+    const routes = path.join(__dirname, '../routes');
+    const source = fs
+      .readdirSync(routes)
+      .filter(file => file.endsWith('Routes.ts'))
+      .map(file => fs.readFileSync(path.join(routes, file), 'utf8'))
       .join('\n');
     const served = [
       ...source.matchAll(/router\.(get|post|put|patch|delete)\(\s*'([^']+)'/g),

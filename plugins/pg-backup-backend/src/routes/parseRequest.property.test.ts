@@ -5,7 +5,7 @@ import { stringifyEntityRef } from '@backstage/catalog-model';
 import fc from 'fast-check';
 import { z } from 'zod';
 import { hostileString, oddValue, runs } from '../__testUtils__/hostileValues';
-import { EntityTargets } from './EntityTargets';
+import { EntityTargets } from '../catalog/EntityTargets';
 import { pageLimit, parse } from './parseRequest';
 
 const REF_PART = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;

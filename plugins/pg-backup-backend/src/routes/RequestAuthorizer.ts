@@ -1,4 +1,5 @@
 import {
+  AuthService,
   BackstageCredentials,
   HttpAuthService,
   PermissionsService,
@@ -11,7 +12,7 @@ import {
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
 import { Request } from 'express';
-import { EntityTargets, ResolvedTarget } from './EntityTargets';
+import { EntityTargets, ResolvedTarget } from '../catalog/EntityTargets';
 
 /** The permission backend's request body limit allows about this many decisions per call. */
 const AUTHORIZE_BATCH = 200;
@@ -24,19 +25,28 @@ const chunks = <T>(list: T[], size: number): T[][] =>
     list.slice(i * size, (i + 1) * size),
   );
 
-/** Who a request acts for: the user entity ref, or the service's subject. */
-export function requesterOf(credentials: BackstageCredentials): string {
-  const principal = credentials.principal as {
-    userEntityRef?: string;
-    subject?: string;
-  };
-  return principal.userEntityRef ?? principal.subject ?? 'unknown';
-}
-
 /** Who may call a route: people (`user`, also when a plugin acts on their behalf) and/or backend services. */
 export type PrincipalType = 'user' | 'service';
 
-const USERS_AND_SERVICES: PrincipalType[] = ['user', 'service'];
+/** Routes that act for a person: operations, requests and decisions are recorded under people. */
+export const PEOPLE: PrincipalType[] = ['user'];
+
+/** Routes that also answer backend services (trusted ones, or reads a service may make). */
+export const PEOPLE_AND_SERVICES: PrincipalType[] = ['user', 'service'];
+
+/** What a {@link RequestAuthorizer} is built from. */
+export interface RequestAuthorizerOptions {
+  auth: AuthService;
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  targets: EntityTargets;
+  /**
+   * Service subjects (`pgBackup.recovery.trustedServices`, default `plugin:scaffolder`) that may
+   * start an operation an approval covers, for the approval's requester, read operations and
+   * follow Job logs.
+   */
+  trustedServices: string[];
+}
 
 /**
  * Reads a request's credentials and checks pg-backup permissions: on the entity in the URL
@@ -47,11 +57,47 @@ const USERS_AND_SERVICES: PrincipalType[] = ['user', 'service'];
  * accept `user` alone.
  */
 export class RequestAuthorizer {
-  constructor(
-    private readonly httpAuth: HttpAuthService,
-    private readonly permissions: PermissionsService,
-    private readonly targets: EntityTargets,
-  ) {}
+  private readonly auth: AuthService;
+  private readonly httpAuth: HttpAuthService;
+  private readonly permissions: PermissionsService;
+  private readonly targets: EntityTargets;
+  private readonly trustedServices: string[];
+
+  constructor(options: RequestAuthorizerOptions) {
+    this.auth = options.auth;
+    this.httpAuth = options.httpAuth;
+    this.permissions = options.permissions;
+    this.targets = options.targets;
+    this.trustedServices = options.trustedServices;
+  }
+
+  /** Who a request acts for: the user entity ref, or the service's subject. */
+  requester(credentials: BackstageCredentials): string {
+    if (this.auth.isPrincipal(credentials, 'user'))
+      return credentials.principal.userEntityRef;
+    if (this.auth.isPrincipal(credentials, 'service'))
+      return credentials.principal.subject;
+    return 'unknown';
+  }
+
+  /**
+   * The subject of a trusted service (`pgBackup.recovery.trustedServices`), undefined for a
+   * person; 403 naming the setting for any other service.
+   */
+  trustedService(
+    credentials: BackstageCredentials,
+    what: string,
+  ): string | undefined {
+    if (!this.auth.isPrincipal(credentials, 'service')) return undefined;
+    const subject = credentials.principal.subject;
+    if (!this.trustedServices.includes(subject))
+      throw new NotAllowedError(
+        `service ${subject} may not ${what}; only a person, or a service listed in pgBackup.recovery.trustedServices (${
+          this.trustedServices.join(', ') || 'none'
+        }), may`,
+      );
+    return subject;
+  }
 
   /**
    * The caller's credentials: a user (directly, or a plugin acting on their behalf), or a
@@ -59,7 +105,7 @@ export class RequestAuthorizer {
    */
   credentials(
     req: Request,
-    allow: PrincipalType[] = USERS_AND_SERVICES,
+    allow: PrincipalType[] = PEOPLE_AND_SERVICES,
   ): Promise<BackstageCredentials> {
     return this.httpAuth.credentials(req, { allow });
   }
@@ -68,7 +114,7 @@ export class RequestAuthorizer {
   async entity(
     req: Request,
     permission: EntityPermission,
-    allow: PrincipalType[] = USERS_AND_SERVICES,
+    allow: PrincipalType[] = PEOPLE_AND_SERVICES,
   ): Promise<ResolvedTarget & { credentials: BackstageCredentials }> {
     const ref = EntityTargets.parseRef(
       req.params.kind,
@@ -89,7 +135,7 @@ export class RequestAuthorizer {
     req: Request,
     permission: EntityPermission,
     entityRef: string,
-    allow: PrincipalType[] = USERS_AND_SERVICES,
+    allow: PrincipalType[] = PEOPLE_AND_SERVICES,
   ): Promise<BackstageCredentials> {
     const credentials = await this.credentials(req, allow);
     await this.authorizeOn(credentials, permission, entityRef);
@@ -115,7 +161,7 @@ export class RequestAuthorizer {
   async basic(
     req: Request,
     permission: BasicPermission,
-    allow: PrincipalType[] = USERS_AND_SERVICES,
+    allow: PrincipalType[] = PEOPLE_AND_SERVICES,
   ): Promise<BackstageCredentials> {
     const credentials = await this.credentials(req, allow);
     const [decision] = await this.permissions.authorize([{ permission }], {

@@ -29,12 +29,24 @@ export interface ResolvedTarget {
  * come from annotations, never from the request.
  */
 export class EntityTargets {
-  constructor(
-    private readonly catalog: CatalogService,
-    private readonly auth: AuthService,
-    private readonly defaults: BackupObjectives,
-    private readonly checkTarget: (target: BackupTarget) => void = () => {},
-  ) {}
+  private readonly catalog: CatalogService;
+  private readonly auth: AuthService;
+  private readonly defaults: BackupObjectives;
+  private readonly checkTarget: (target: BackupTarget) => void;
+
+  constructor(options: {
+    catalog: CatalogService;
+    auth: AuthService;
+    /** Objectives of databases whose entity sets none. */
+    defaults: BackupObjectives;
+    /** Throws for a target pg-backup cannot reach (an unconfigured cluster is a 400). */
+    checkTarget?: (target: BackupTarget) => void;
+  }) {
+    this.catalog = options.catalog;
+    this.auth = options.auth;
+    this.defaults = options.defaults;
+    this.checkTarget = options.checkTarget ?? (() => {});
+  }
 
   /** Checks the parts of an entity ref taken from a URL. */
   static parseRef(
