@@ -6,7 +6,8 @@ import {
   checkBackupKey,
 } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
-import { BackupStorage, ListedBackup, ManifestSummary } from './BackupStorage';
+import { BackupStorage, ListedBackup } from './BackupStorage';
+import { ManifestSummary } from './ManifestReader';
 
 const DAY_MS = 86_400_000;
 

@@ -1,42 +1,29 @@
 import {
-  GetBucketEncryptionCommand,
-  GetBucketLifecycleConfigurationCommand,
-  GetBucketLoggingCommand,
-  GetBucketVersioningCommand,
-  GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  S3Client,
   _Object,
 } from '@aws-sdk/client-s3';
 import {
   BackupObjectFacts,
   BackupRole,
   BackupTarget,
-  LifecycleRuleSummary,
-  StoragePolicy,
-  StoragePolicyFacts,
   formatBackupKey,
   parseBackupKey,
 } from '@pg-backup/backstage-plugin-pg-backup-common';
-import { UpstreamError, reasonOf, withTimeout } from '../upstream';
-import { MissingS3CredentialsError, S3Connection } from './S3Connection';
+import { UpstreamError } from '../upstream';
+import { BucketSettings, readBucketSettings } from './bucketSettings';
 import {
-  MAX_MANIFEST_BYTES,
-  ManifestSubject,
-  checkManifest,
-} from './checkManifest';
+  MANIFEST_SUFFIX,
+  ManifestReader,
+  ManifestSummary,
+} from './ManifestReader';
+import { S3Connection } from './S3Connection';
+import { S3CallCounter, S3Requests } from './S3Requests';
 
 const DAY_MS = 86_400_000;
-const MANIFEST_SUFFIX = '.manifest.json';
 const PAGE_KEYS = 1000;
 /** Pages one listing may take (10 million keys) before it is deemed endless. */
 const MAX_PAGES = 10_000;
-/**
- * Manifests remembered as trustworthy (two per database, backup and checkpoint, for 10,000
- * databases): a few hundred bytes each.
- */
-export const MAX_TRUSTED_MANIFESTS = 20_000;
 
 /** A backup object found by listing, with whether its manifest exists. */
 export interface ListedBackup extends BackupObjectFacts {
@@ -46,22 +33,6 @@ export interface ListedBackup extends BackupObjectFacts {
   manifestETag?: string;
 }
 
-/** What the manifest says of a backup (the fields pg-backup shows). */
-export interface ManifestSummary {
-  sha256?: string;
-  encryption?: string;
-  tableCount?: number;
-  flywayVersion?: string | null;
-  durationMs?: number;
-  startedAt?: string;
-}
-
-/** Counts S3 requests, so tests and the benchmark can state the calls per refresh. */
-export interface S3CallCounter {
-  /** Requests sent so far. */
-  calls: number;
-}
-
 /**
  * Reads a database's backups and bucket settings from S3. Listing uses the keys' time order:
  * runbook-format keys (`<db>_YYYYMMDD_HHMMSS.dump`) sort by time, so the newest backups are found by
@@ -69,46 +40,22 @@ export interface S3CallCounter {
  * number of requests depends on the window asked for, not on the length of the history.
  */
 export class BackupStorage {
-  readonly counter: S3CallCounter = { calls: 0 };
-  private readonly client: S3Client;
-  /**
-   * The manifests found to describe their dump, by bucket, manifest key, the manifest's ETag and
-   * the dump's size. The agent writes a manifest once; a manifest that is replaced gets a new
-   * ETag in the listing and is read again. So a refresh reads only the manifests that are new
-   * since the last one (usually none) instead of one per role and database. A manifest found
-   * wanting is not remembered: it is read again on every refresh, so a body cut short by the
-   * network costs one refresh, not a day.
-   */
-  private readonly trusted = new Set<string>();
+  private readonly s3: S3Requests;
+  private readonly manifests: ManifestReader;
 
-  constructor(
-    private readonly connection: S3Connection,
-    private readonly timeoutMs: number,
-  ) {
-    this.client = connection.client;
+  constructor(private readonly connection: S3Connection, timeoutMs: number) {
+    this.s3 = new S3Requests(connection.client, timeoutMs);
+    this.manifests = new ManifestReader(this.s3);
+  }
+
+  /** The S3 requests sent so far. */
+  get counter(): S3CallCounter {
+    return this.s3.counter;
   }
 
   /** The endpoint, for the plain-HTTP finding and the storage tab. */
   get endpoint(): string {
     return this.connection.endpoint;
-  }
-
-  private async send<T>(what: string, command: any): Promise<T> {
-    this.counter.calls++;
-    // A call that outlived its timeout is aborted, not left holding one of the client's
-    // sockets: an endpoint that never answers would otherwise use up the connection pool, and
-    // every later call would time out long after the endpoint recovered.
-    const abort = new AbortController();
-    try {
-      return await withTimeout(
-        `S3 ${what}`,
-        this.timeoutMs,
-        this.client.send(command, { abortSignal: abort.signal }) as Promise<T>,
-      );
-    } catch (error) {
-      abort.abort();
-      throw describeS3Error(what, error);
-    }
   }
 
   /**
@@ -126,7 +73,7 @@ export class BackupStorage {
     const keys = new Set<string>();
     let token: string | undefined;
     for (;;) {
-      const page = await this.send<{
+      const page = await this.s3.send<{
         Contents?: _Object[];
         IsTruncated?: boolean;
         NextContinuationToken?: string;
@@ -316,7 +263,7 @@ export class BackupStorage {
   /** Whether an object exists (a HEAD request). */
   async exists(bucket: string, key: string): Promise<boolean> {
     try {
-      await this.send(
+      await this.s3.send(
         `head s3://${bucket}/${key}`,
         new HeadObjectCommand({ Bucket: bucket, Key: key }),
       );
@@ -328,51 +275,11 @@ export class BackupStorage {
   }
 
   /** The manifest of one backup, or undefined when it has none or it is unreadable. */
-  async readManifest(
+  readManifest(
     bucket: string,
     key: string,
   ): Promise<ManifestSummary | undefined> {
-    try {
-      const object = await this.send<{
-        Body?: { transformToString(): Promise<string> };
-      }>(
-        `get s3://${bucket}/${key}${MANIFEST_SUFFIX}`,
-        new GetObjectCommand({
-          Bucket: bucket,
-          Key: `${key}${MANIFEST_SUFFIX}`,
-        }),
-      );
-      const text = await this.readText(
-        `get s3://${bucket}/${key}${MANIFEST_SUFFIX}`,
-        object,
-      );
-      if (text.length > 1_000_000) return undefined;
-      const data = JSON.parse(text);
-      return {
-        sha256: typeof data.sha256 === 'string' ? data.sha256 : undefined,
-        encryption:
-          typeof data.encryption?.serverSide === 'string'
-            ? data.encryption.serverSide
-            : undefined,
-        tableCount: Number.isSafeInteger(data.tableCount)
-          ? data.tableCount
-          : undefined,
-        flywayVersion:
-          typeof data.flywayVersion === 'string' || data.flywayVersion === null
-            ? data.flywayVersion
-            : undefined,
-        durationMs: Number.isSafeInteger(data.durationMs)
-          ? data.durationMs
-          : undefined,
-        startedAt:
-          typeof data.startedAt === 'string' ? data.startedAt : undefined,
-      };
-    } catch (error) {
-      if (error instanceof UpstreamError && error.status === 404)
-        return undefined;
-      if (error instanceof SyntaxError) return undefined;
-      throw error;
-    }
+    return this.manifests.read(bucket, key);
   }
 
   /**
@@ -380,168 +287,16 @@ export class BackupStorage {
    * per role): a manifest that lies about the dump (size, key, checksum format) or cannot be
    * read makes that backup incomplete, with the reason, so it is never a recovery point.
    */
-  async checkNewestManifests(
+  checkNewestManifests(
     bucket: string,
     backups: ListedBackup[],
   ): Promise<ListedBackup[]> {
-    const time = (b: ListedBackup) => b.takenAt ?? b.lastModified;
-    const newestOf = (role: BackupRole) =>
-      backups
-        .filter(b => b.role === role && b.complete)
-        .reduce<ListedBackup | undefined>(
-          (newest, b) => (!newest || time(b) > time(newest) ? b : newest),
-          undefined,
-        );
-    const checked = (['backup', 'checkpoint'] as const)
-      .map(newestOf)
-      .filter((b): b is ListedBackup => b !== undefined);
-    const problems = new Map<ListedBackup, string | undefined>();
-    await Promise.all(
-      checked.map(async b =>
-        problems.set(b, await this.manifestProblem(bucket, b)),
-      ),
-    );
-    return backups.map(b => {
-      const problem = problems.get(b);
-      return problem ? { ...b, complete: false, manifestProblem: problem } : b;
-    });
-  }
-
-  /** Why a dump's manifest cannot be trusted, or undefined when it describes the dump. */
-  private async manifestProblem(
-    bucket: string,
-    backup: ManifestSubject & { manifestETag?: string },
-  ): Promise<string | undefined> {
-    const manifestKey = `${backup.key}${MANIFEST_SUFFIX}`;
-    const trustKey = (eTag: string) =>
-      JSON.stringify([bucket, manifestKey, eTag, backup.size]);
-    if (backup.manifestETag) {
-      const known = trustKey(backup.manifestETag);
-      if (this.trusted.has(known)) {
-        // used again: moves to the back of the eviction order
-        this.trusted.delete(known);
-        this.trusted.add(known);
-        return undefined;
-      }
-    }
-    let object: {
-      ContentLength?: number;
-      ETag?: string;
-      Body?: { transformToString(): Promise<string> };
-    };
-    try {
-      object = await this.send(
-        `get s3://${bucket}/${manifestKey}`,
-        new GetObjectCommand({ Bucket: bucket, Key: manifestKey }),
-      );
-    } catch (error) {
-      if (error instanceof UpstreamError && error.status === 404)
-        return `manifest ${manifestKey} does not exist`;
-      throw error;
-    }
-    if ((object.ContentLength ?? 0) > MAX_MANIFEST_BYTES) {
-      (object.Body as { destroy?: () => void } | undefined)?.destroy?.();
-      return `manifest ${manifestKey} is larger than ${MAX_MANIFEST_BYTES} bytes`;
-    }
-    const problem = checkManifest(
-      await this.readText(`get s3://${bucket}/${manifestKey}`, object),
-      backup,
-    );
-    // Remembered under the ETag of the bytes that were read (which may be newer than the listing's).
-    if (!problem && object.ETag) {
-      this.trusted.add(trustKey(object.ETag));
-      if (this.trusted.size > MAX_TRUSTED_MANIFESTS)
-        this.trusted.delete(this.trusted.values().next().value!);
-    }
-    return problem;
-  }
-
-  /**
-   * An object's body as text, within the call timeout. The body arrives after the answer's
-   * headers, so it fails on its own (a connection cut, a checksum mismatch): the error names
-   * the object, like every S3 failure.
-   */
-  private async readText(
-    what: string,
-    object: { Body?: { transformToString(): Promise<string> } },
-  ): Promise<string> {
-    try {
-      return await withTimeout(
-        `S3 ${what}`,
-        this.timeoutMs,
-        object.Body?.transformToString() ?? Promise.resolve(''),
-      );
-    } catch (error) {
-      // The body's socket is given back, not left open behind a timed-out read.
-      (object.Body as { destroy?: () => void } | undefined)?.destroy?.();
-      if (error instanceof UpstreamError) throw error;
-      throw new UpstreamError(
-        `S3 ${what} failed while reading the object: ${reasonOf(error)}`,
-      );
-    }
+    return this.manifests.checkNewest(bucket, backups);
   }
 
   /** Lifecycle, default encryption, versioning and access logging of the bucket. */
-  async readBucketSettings(target: BackupTarget): Promise<{
-    rules: LifecycleRuleSummary[];
-    facts: StoragePolicyFacts;
-    versioning: StoragePolicy['versioning'];
-    accessLogging: boolean;
-  }> {
-    const bucket = target.storage.bucket;
-    const [lifecycle, encryption, versioning, logging] = await Promise.all([
-      this.send<{ Rules?: any[] }>(
-        `get lifecycle of ${bucket}`,
-        new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }),
-      ).catch(absentAs('NoSuchLifecycleConfiguration', { Rules: [] })),
-      this.send<{ ServerSideEncryptionConfiguration?: { Rules?: any[] } }>(
-        `get encryption of ${bucket}`,
-        new GetBucketEncryptionCommand({ Bucket: bucket }),
-      ).catch(
-        absentAs<{ ServerSideEncryptionConfiguration?: { Rules?: any[] } }>(
-          'ServerSideEncryptionConfigurationNotFoundError',
-          {},
-        ),
-      ),
-      this.send<{ Status?: string }>(
-        `get versioning of ${bucket}`,
-        new GetBucketVersioningCommand({ Bucket: bucket }),
-      ),
-      this.send<{ LoggingEnabled?: unknown }>(
-        `get logging of ${bucket}`,
-        new GetBucketLoggingCommand({ Bucket: bucket }),
-      ),
-    ]);
-    const rules: LifecycleRuleSummary[] = (lifecycle.Rules ?? []).map(rule => {
-      const prefix: string =
-        rule.Filter?.Prefix ?? rule.Filter?.And?.Prefix ?? rule.Prefix ?? '';
-      return {
-        id: rule.ID,
-        prefix,
-        enabled: rule.Status === 'Enabled',
-        expirationDays: rule.Expiration?.Days,
-        coversBackups: target.storage.prefix.startsWith(prefix),
-      };
-    });
-    const covering = rules.filter(
-      r => r.enabled && r.coversBackups && r.expirationDays !== undefined,
-    );
-    const expirationDays = covering.length
-      ? Math.min(...covering.map(r => r.expirationDays!))
-      : undefined;
-    const sse =
-      encryption.ServerSideEncryptionConfiguration?.Rules?.[0]
-        ?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm;
-    const versioningStatus: StoragePolicy['versioning'] =
-      versioning.Status === 'Enabled' || versioning.Status === 'Suspended'
-        ? versioning.Status
-        : 'Disabled';
-    return {
-      rules,
-      facts: { expirationDays, defaultEncryption: sse },
-      versioning: versioningStatus,
-      accessLogging: Boolean(logging.LoggingEnabled),
-    };
+  readBucketSettings(target: BackupTarget): Promise<BucketSettings> {
+    return readBucketSettings(this.s3, target);
   }
 
   /** Objects and bytes under the backup prefix within the last `windowMs`. */
@@ -587,38 +342,4 @@ function toBackups(objects: _Object[], role: BackupRole): ListedBackup[] {
         ...(manifestETag && { manifestETag }),
       };
     });
-}
-
-function absentAs<T>(code: string, value: T) {
-  return (error: unknown): T => {
-    if (error instanceof UpstreamError && error.message.includes(code))
-      return value;
-    throw error;
-  };
-}
-
-function describeS3Error(what: string, error: unknown): UpstreamError {
-  if (error instanceof UpstreamError) return error;
-  if (error instanceof MissingS3CredentialsError)
-    return new UpstreamError(`S3 ${what} failed: ${error.message}`);
-  const e = error as {
-    name?: string;
-    message?: string;
-    code?: string;
-    $metadata?: { httpStatusCode?: number };
-  };
-  const status = e.$metadata?.httpStatusCode;
-  if (status) {
-    const hint =
-      status === 403
-        ? ' (access denied: check the portal credentials and the bucket policy)'
-        : '';
-    return new UpstreamError(
-      `S3 ${what} failed with HTTP ${status} ${e.name ?? ''}${hint}`.trim(),
-      status,
-    );
-  }
-  return new UpstreamError(
-    `S3 unreachable: ${what} failed (${e.code ?? e.name ?? reasonOf(error)})`,
-  );
 }
