@@ -3,30 +3,20 @@ import {
   OperationStep,
   formatDuration,
 } from '@pg-backup/backstage-plugin-pg-backup-common';
-import { V1CronJob, V1Job } from '@kubernetes/client-node';
 import { OperationStore, StoredOperation } from '../database/OperationStore';
 import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
 import { KubernetesGateway } from '../kubernetes/KubernetesGateway';
 import { KubernetesGateways } from '../kubernetes/KubernetesGateways';
 import { RecoverySettings } from '../PgBackupConfig';
 import { reasonOf } from '../upstream';
-import {
-  OperationJobComponent,
-  buildOperationJob,
-  buildSafetyBackupJob,
-} from './buildOperationJobs';
 import { DeploymentScaler, checkPostgresRunning } from './DeploymentScaler';
 import {
   JobRunner,
   JobWatch,
   OperationCancelled,
   RunnerAbandoned,
-  describeJobFailure,
 } from './JobRunner';
-import {
-  describeFailedChecks,
-  readVerificationReport,
-} from './readVerificationReport';
+import { OperationJobSteps, took } from './OperationJobSteps';
 
 /** What a runner works with. */
 export interface RunnerDeps {
@@ -44,10 +34,6 @@ export interface RunnerDeps {
 /** Steps that run however the operation ends: they undo or record what the others did. */
 const FINALLY_STEPS = ['cleanup', 'scale-back', 'record'];
 
-/** A Job's duration for people: `0.4 s` under a minute, else `2m 5s`. */
-const took = (ms: number) =>
-  ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : formatDuration(ms);
-
 const replicasText = (recorded: Record<string, number>) =>
   Object.entries(recorded)
     .map(([name, n]) => `${name} ${n}`)
@@ -64,18 +50,22 @@ const replicasText = (recorded: Record<string, number>) =>
 export class OperationRunner {
   private readonly cancelSignal = new AbortController();
   private abandoned = false;
-  private cronJob?: V1CronJob;
-  /** Jobs an earlier backend named before it stopped (empty for a new operation). */
-  private readonly jobsOfEarlierRun: ReadonlySet<string>;
+  /** The steps that run the operation's Jobs. */
+  private readonly jobSteps: OperationJobSteps;
 
   constructor(
     private readonly op: StoredOperation,
     private readonly runnerId: string,
     private readonly deps: RunnerDeps,
   ) {
-    this.jobsOfEarlierRun = new Set(
-      op.steps.flatMap(s => (s.job ? [s.job] : [])),
-    );
+    this.jobSteps = new OperationJobSteps({
+      op,
+      deps,
+      jobsOfEarlierRun: new Set(op.steps.flatMap(s => (s.job ? [s.job] : []))),
+      save: () => this.save(),
+      watch: cancellable => this.watch(cancellable),
+      step: id => this.step(id),
+    });
   }
 
   /** The operation's id. */
@@ -233,11 +223,11 @@ export class OperationRunner {
           this.deps.settings.postgresPodSelector,
         );
       case 'safety-backup':
-        return this.safetyBackup(step);
+        return this.jobSteps.safetyBackup(step);
       case 'restore':
-        return this.restore(step);
+        return this.jobSteps.restore(step);
       case 'verify':
-        return this.verify(step);
+        return this.jobSteps.verify(step);
       default:
         throw new Error(`unknown step ${step.id}`);
     }
@@ -250,7 +240,7 @@ export class OperationRunner {
   ): Promise<string | undefined> {
     switch (step.id) {
       case 'cleanup':
-        return this.cleanup(step);
+        return this.jobSteps.cleanup(step);
       case 'scale-back':
         return this.scaleBack();
       case 'record':
@@ -306,202 +296,12 @@ export class OperationRunner {
     return `scaled back to ${replicasText(recorded)}`;
   }
 
-  private async readCronJob(): Promise<V1CronJob> {
-    if (this.cronJob) return this.cronJob;
-    const { namespace, cronJob } = this.op.context;
-    // read through short outages: a resumed operation reads it first, maybe while its Job runs
-    const found = await this.deps.jobs.throughOutages(
-      () => this.entityCluster().getCronJob(namespace, cronJob),
-      this.watch(false),
-    );
-    if (!found)
-      throw new Error(
-        `CronJob ${cronJob} does not exist in namespace ${namespace}; the operation's Jobs are built from it`,
-      );
-    this.cronJob = found;
-    return found;
-  }
-
   private watch(cancellable = true): JobWatch {
     return {
       cancelled: () =>
         cancellable ? this.isCancelled() : Promise.resolve(false),
       abandoned: () => this.abandoned,
     };
-  }
-
-  private async safetyBackup(step: OperationStep): Promise<string> {
-    const job = buildSafetyBackupJob(await this.readCronJob(), {
-      operationId: this.op.id,
-      namespace: this.op.context.namespace,
-      requestedBy: this.op.requestedBy,
-    });
-    step.job = job.metadata!.name!;
-    await this.save();
-    const outcome = await this.runJob(this.entityCluster(), job, this.watch());
-    if (!outcome.succeeded)
-      throw new Error(
-        `safety backup: ${describeJobFailure(outcome)}; nothing was restored`,
-      );
-    let key: string | undefined;
-    try {
-      key = JSON.parse(outcome.message ?? '').key;
-    } catch {
-      key = undefined;
-    }
-    return key ? `safety backup ${key}` : 'safety backup taken';
-  }
-
-  /** Runs one of the operation's agent Jobs in the job namespace. */
-  private async agentJob(
-    step: OperationStep,
-    component: OperationJobComponent,
-    job: { args: string[]; command?: string[]; env: Record<string, string> },
-    cancellable = true,
-  ) {
-    const built = buildOperationJob(await this.readCronJob(), {
-      operationId: this.op.id,
-      component,
-      namespace: this.op.context.jobNamespace,
-      requestedBy: this.op.requestedBy,
-      ttlSecondsAfterFinished: this.deps.settings.jobTtlSeconds,
-      ...job,
-    });
-    step.job = built.metadata!.name!;
-    await this.save();
-    return this.runJob(
-      this.deps.kubernetes.for(this.op.context.jobCluster),
-      built,
-      this.watch(cancellable),
-      // Dropping the scratch database again is harmless; restoring or verifying twice is not.
-      component !== 'cleanup',
-    );
-  }
-
-  /**
-   * Runs a Job, or follows the one an earlier backend started under the same name. A Job the
-   * earlier backend may have started that no longer exists (deleted, or never created before
-   * the crash) is not started again when `once`: it could have restored already.
-   */
-  private async runJob(
-    k8s: KubernetesGateway,
-    job: V1Job,
-    watch: JobWatch,
-    once = true,
-  ) {
-    const { name, namespace } = job.metadata as {
-      name: string;
-      namespace: string;
-    };
-    if (
-      once &&
-      this.jobsOfEarlierRun.has(name) &&
-      // asked through short outages: a resumed operation asks first, maybe while its Job runs
-      !(await this.deps.jobs.throughOutages(
-        () => k8s.getJob(namespace, name),
-        watch,
-      ))
-    )
-      throw new Error(
-        `job ${namespace}/${name}, started before a backend restart, no longer exists; it is not started again so that it cannot run twice: check the database and start a new operation`,
-      );
-    return this.deps.jobs.run(k8s, job, watch);
-  }
-
-  private backupEnv(): Record<string, string> {
-    const { bucket, prefix, restoreDatabase } = this.op.context;
-    return {
-      BACKUP_FILE: this.op.backupKey.slice(prefix.length),
-      TARGET_DATABASE: restoreDatabase,
-      S3_BUCKET: bucket,
-      S3_PREFIX: prefix,
-    };
-  }
-
-  private async restore(step: OperationStep): Promise<string> {
-    const live = this.op.target?.kind === 'live';
-    const outcome = await this.agentJob(step, 'restore', {
-      args: ['restore'],
-      env: {
-        ...this.backupEnv(),
-        RESTORE_OVERWRITE: live ? 'true' : 'false',
-      },
-    });
-    if (!outcome.succeeded)
-      throw new Error(
-        `${describeJobFailure(outcome)}${
-          live ? '; the live database was left as it was' : ''
-        }`,
-      );
-    let durationMs: number | undefined;
-    try {
-      durationMs = JSON.parse(outcome.message ?? '').durationMs;
-    } catch {
-      durationMs = undefined;
-    }
-    return `restored into ${this.op.context.restoreDatabase}${
-      typeof durationMs === 'number' ? ` in ${took(durationMs)}` : ''
-    }`;
-  }
-
-  private async verify(step: OperationStep): Promise<string> {
-    const outcome = await this.agentJob(step, 'verify', {
-      args: ['verify'],
-      env: this.backupEnv(),
-    });
-    const report = readVerificationReport(outcome.message, outcome.logTail);
-    if (report) {
-      const verifiedAt = this.deps.now();
-      this.op.verification = report;
-      if (
-        report.passed &&
-        (this.op.kind === 'drill' || this.op.kind === 'emergency')
-      )
-        this.op.measuredRtoMs =
-          verifiedAt.getTime() - Date.parse(this.op.createdAt);
-      await this.deps.records.addVerification(this.op.entityRef, {
-        backupKey: this.op.backupKey,
-        verifiedAt: verifiedAt.toISOString(),
-        passed: report.passed,
-        ...(!report.passed && { summary: describeFailedChecks(report) }),
-      });
-      this.deps.onRecordsChanged(this.op.entityRef);
-    }
-    if (!report)
-      throw new Error(
-        outcome.succeeded
-          ? `job ${outcome.job} left no verification report`
-          : describeJobFailure(outcome),
-      );
-    if (!report.passed)
-      throw new Error(`verification failed: ${describeFailedChecks(report)}`);
-    return describeFailedChecks(report);
-  }
-
-  private async cleanup(step: OperationStep): Promise<string> {
-    const database = this.op.context.restoreDatabase;
-    if (this.step('restore')?.startedAt === undefined)
-      return 'nothing to drop: the restore never ran';
-    // dropdb from the agent image (it ships the PostgreSQL client); the agent has no command
-    // to drop a database. The name reaches dropdb through Kubernetes' $(VAR) expansion of
-    // an environment variable, never through a shell.
-    const outcome = await this.agentJob(
-      step,
-      'cleanup',
-      {
-        command: ['dropdb'],
-        args: ['--if-exists', '--force', '--', '$(TARGET_DATABASE)'],
-        env: { TARGET_DATABASE: database },
-      },
-      false,
-    );
-    if (!outcome.succeeded)
-      throw new Error(
-        `${describeJobFailure(
-          outcome,
-        )}; the scratch database ${database} may be left behind: drop it by hand (dropdb ${database})`,
-      );
-    return `dropped ${database}`;
   }
 
   private async recordDrill(): Promise<string> {

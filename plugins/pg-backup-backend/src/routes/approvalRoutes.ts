@@ -78,14 +78,18 @@ export function approvalRoutes(options: {
           meta: { entityRef: entityRefOf(req) },
         },
         async () => {
-          const body = parse(approvalSchema, req.body, 'body');
+          const body: ApprovalRequestBody = parse(
+            approvalSchema,
+            req.body,
+            'body',
+          );
           const { entity, target, credentials } = await authorizer.entity(
             req,
             pgBackupRestorePermission,
             PEOPLE,
           );
           const approval = await approvals.request(
-            body as ApprovalRequestBody,
+            body,
             { entity, target },
             authorizer.requester(credentials),
           );

@@ -120,7 +120,11 @@ export function operationRoutes(options: {
         async () => {
           const caller = await authorizer.credentials(req, PEOPLE_AND_SERVICES);
           const service = authorizer.trustedService(caller, 'start operations');
-          const body = parse(startSchema, req.body, 'body');
+          const body: StartOperationRequest = parse(
+            startSchema,
+            req.body,
+            'body',
+          );
           const { target, credentials } = await authorizer.entity(
             req,
             permissionFor(body.kind),
@@ -130,17 +134,9 @@ export function operationRoutes(options: {
           // permission was checked when they requested it); the engine checks the approval.
           const requester = authorizer.requester(credentials);
           const { result: started, requestedBy } = service
-            ? await engine.startApproved(
-                body as StartOperationRequest,
-                target,
-                service,
-              )
+            ? await engine.startApproved(body, target, service)
             : {
-                result: await engine.start(
-                  body as StartOperationRequest,
-                  target,
-                  requester,
-                ),
+                result: await engine.start(body, target, requester),
                 requestedBy: requester,
               };
           const startedBy = service
