@@ -1,0 +1,82 @@
+import { formatDuration } from '../durations';
+import { BackupHealthInput, HealthFinding, SecurityFacts } from './types';
+import { CREDENTIALS_ROTATION_MS, DAY_MS } from './thresholds';
+import { formatDays } from './formatting';
+
+export function evaluateStoragePolicy(
+  input: BackupHealthInput,
+  policy: { expirationDays?: number; defaultEncryption?: string },
+  add: (f: HealthFinding) => void,
+): void {
+  const objectiveDays = input.objectives.retentionMs / DAY_MS;
+  if (policy.expirationDays === undefined) {
+    add({
+      code: 'retention-missing',
+      severity: 'warning',
+      message: `No lifecycle rule expires the backups; the retention objective is ${formatDays(
+        objectiveDays,
+      )}`,
+    });
+  } else if (Math.abs(policy.expirationDays - objectiveDays) >= 1) {
+    const shorter = policy.expirationDays < objectiveDays;
+    add({
+      code: 'retention-mismatch',
+      severity: 'warning',
+      message: `Lifecycle rule expires backups after ${formatDays(
+        policy.expirationDays,
+      )}, but the retention objective is ${formatDays(objectiveDays)}${
+        shorter
+          ? ': backups are deleted too early'
+          : ': backups are kept longer than the policy allows'
+      }`,
+    });
+  }
+  if (!policy.defaultEncryption) {
+    add({
+      code: 'encryption-missing',
+      severity: 'warning',
+      message: 'The bucket has no default server-side encryption',
+    });
+  }
+}
+
+export function evaluateSecurity(
+  security: SecurityFacts,
+  now: Date,
+  add: (f: HealthFinding) => void,
+): void {
+  if (!security.accessLogging) {
+    add({
+      code: 'access-logging-disabled',
+      severity: 'warning',
+      message:
+        'S3 server access logging is off for the bucket: reads of the backups are not audited',
+    });
+  }
+  if (/^http:\/\//i.test(security.endpoint)) {
+    add({
+      code: 'plain-http-endpoint',
+      severity: 'warning',
+      subject: 'S3 endpoint',
+      // The endpoint itself is an internal URL: it stays out of what the portal shows.
+      message:
+        'Backups are read from S3 over plain HTTP; use an https endpoint',
+    });
+  }
+  const secret = security.credentialsSecret;
+  if (secret) {
+    const ageMs = now.getTime() - Date.parse(secret.createdAt);
+    if (ageMs > CREDENTIALS_ROTATION_MS) {
+      add({
+        code: 'credentials-rotation-overdue',
+        severity: 'warning',
+        subject: secret.name,
+        message: `Backup credentials Secret ${secret.name} is ${formatDuration(
+          ageMs,
+        )} old; rotate it at least every ${formatDuration(
+          CREDENTIALS_ROTATION_MS,
+        )}`,
+      });
+    }
+  }
+}
