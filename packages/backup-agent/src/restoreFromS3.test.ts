@@ -12,14 +12,13 @@ import {
 } from './__testUtils__/testEnvironment';
 import { readAgentConfig } from './config';
 import type { BackupManifest } from './manifest';
+import { RESTORE_SESSION_OPTIONS, restoreEnvironment } from './pgRestoreStream';
+import { restoreFromS3 } from './restoreFromS3';
 import {
-  RESTORE_SESSION_OPTIONS,
   defaultTargetDatabase,
   dropAbandonedStagingDatabases,
   stagingDatabaseName,
-  restoreEnvironment,
-  restoreFromS3,
-} from './restoreFromS3';
+} from './stagingDatabases';
 
 jest.setTimeout(30_000);
 

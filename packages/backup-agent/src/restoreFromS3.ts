@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough, Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { checkDatabaseName } from '@pg-backup/backstage-plugin-pg-backup-common';
-import type { Client } from 'pg';
 import { AgentError, failed, refused, toAgentError } from './AgentError';
 import type { AgentConfig, PostgresConfig } from './config';
 import { BackupManifest, readManifest } from './manifest';
@@ -16,15 +11,26 @@ import {
   describePostgresError,
   pgToolEnvironment,
 } from './postgresAccess';
-import {
-  PgToolResult,
-  describeExit,
-  errorLine,
-  runPgTool,
-  withLargeInputBuffer,
-} from './pgTools';
+import { PgToolResult, describeExit, errorLine, runPgTool } from './pgTools';
 import type { RunContext } from './runBackup';
-import { describeS3Error, isNotFound } from './s3Access';
+import {
+  createDatabase,
+  databaseExists,
+  defaultTargetDatabase,
+  dropAbandonedStagingDatabases,
+  dropDatabase,
+  refuseExisting,
+  stagingDatabaseName,
+  swapIn,
+  withStagingCleanup,
+} from './stagingDatabases';
+import { downloadWithHash, openDumpObject } from './dumpDownload';
+import {
+  UNREADABLE_ARCHIVE,
+  chooseRestoreMode,
+  restoreEnvironment,
+  streamIntoPgRestore,
+} from './pgRestoreStream';
 
 /** The result of a restore. */
 export interface RestoreResult {
@@ -34,317 +40,6 @@ export interface RestoreResult {
   /** Whether an existing database was replaced. */
   overwritten: boolean;
   durationMs: number;
-}
-
-/** `<db>_restore_YYYYMMDDHHMMSS` (UTC), the default restore target. */
-export function defaultTargetDatabase(database: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  return `${database}_restore_${stamp}`;
-}
-
-async function databaseExists(admin: Client, name: string): Promise<boolean> {
-  const result = await admin.query(
-    'SELECT 1 FROM pg_database WHERE datname = $1',
-    [name],
-  );
-  return (result.rowCount ?? 0) > 0;
-}
-
-function refuseExisting(name: string): AgentError {
-  return refused(
-    `target database "${name}" already exists; set RESTORE_OVERWRITE=true to replace it, or choose another TARGET_DATABASE`,
-  );
-}
-
-/** Opens the dump object for reading; a missing object behind an existing manifest is refused. */
-async function openDumpObject(
-  context: RunContext,
-  config: AgentConfig,
-  key: string,
-): Promise<Readable> {
-  const { s3 } = config;
-  try {
-    const object = await context.s3Client.send(
-      new GetObjectCommand({ Bucket: s3.bucket, Key: key }),
-      { abortSignal: context.signal },
-    );
-    return object.Body as Readable;
-  } catch (e) {
-    if (isNotFound(e)) {
-      throw refused(
-        `s3://${s3.bucket}/${key} has a manifest but no dump object; check BACKUP_FILE`,
-      );
-    }
-    throw describeS3Error(e, s3, 'downloading the dump', key);
-  }
-}
-
-/** Downloads an object to a file while hashing it; returns size and hex SHA-256. */
-async function downloadWithHash(
-  context: RunContext,
-  config: AgentConfig,
-  key: string,
-  file: string,
-): Promise<{ sizeBytes: number; sha256: string }> {
-  const { s3 } = config;
-  const body = await openDumpObject(context, config, key);
-  const hash = createHash('sha256');
-  let sizeBytes = 0;
-  const hasher = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      sizeBytes += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  try {
-    await pipeline(body, hasher, fs.createWriteStream(file, { mode: 0o600 }), {
-      signal: context.signal,
-    });
-  } catch (e) {
-    if (context.signal.aborted && context.signal.reason instanceof AgentError) {
-      throw context.signal.reason;
-    }
-    throw toAgentError(e, `downloading s3://${s3.bucket}/${key} to ${file}`);
-  }
-  return { sizeBytes, sha256: hash.digest('hex') };
-}
-
-/**
- * Renames the restored staging database to the target. With overwrite, the current target is
- * renamed aside first (its connections terminated), then dropped once the swap succeeded; if the
- * second rename fails, the original is renamed back.
- */
-async function swapIn(
-  admin: Client,
-  staging: string,
-  target: string,
-  suffix: string,
-  overwrite: boolean,
-  log: RunContext['log'],
-): Promise<boolean> {
-  const id = (name: string) => admin.escapeIdentifier(name);
-  const exists = await databaseExists(admin, target);
-  if (exists && !overwrite) {
-    await dropDatabase(admin, staging).catch(() => {});
-    throw refuseExisting(target);
-  }
-  if (!exists) {
-    await admin.query(`ALTER DATABASE ${id(staging)} RENAME TO ${id(target)}`);
-    return false;
-  }
-  const aside = `${target.slice(0, 40)}__replaced_${suffix}`;
-  log.info(
-    `restore: RESTORE_OVERWRITE=true: terminating connections to "${target}" and swapping in the restored copy`,
-  );
-  await admin.query(
-    `ALTER DATABASE ${id(target)} WITH ALLOW_CONNECTIONS false`,
-  );
-  try {
-    await admin.query(
-      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
-      [target],
-    );
-    await admin.query(`ALTER DATABASE ${id(target)} RENAME TO ${id(aside)}`);
-  } catch (e) {
-    await admin.query(
-      `ALTER DATABASE ${id(target)} WITH ALLOW_CONNECTIONS true`,
-    );
-    await dropDatabase(admin, staging).catch(() => {});
-    throw e;
-  }
-  try {
-    await admin.query(`ALTER DATABASE ${id(staging)} RENAME TO ${id(target)}`);
-  } catch (e) {
-    await admin.query(`ALTER DATABASE ${id(aside)} RENAME TO ${id(target)}`);
-    await admin.query(
-      `ALTER DATABASE ${id(target)} WITH ALLOW_CONNECTIONS true`,
-    );
-    await dropDatabase(admin, staging).catch(() => {});
-    throw e;
-  }
-  await dropDatabase(admin, aside);
-  return true;
-}
-
-async function dropDatabase(admin: Client, name: string): Promise<void> {
-  await admin.query(
-    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
-    [name],
-  );
-  await admin.query(
-    `DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`,
-  );
-}
-
-// What pg_restore says when its input is not a readable custom-format archive.
-const UNREADABLE_ARCHIVE =
-  /does not appear to be a valid archive|did not find magic string|unsupported version|unrecognized file format|could not read input file|unexpected end of file/;
-
-/**
- * Session settings for pg_restore's connections to the staging database, ahead of any PGOPTIONS
- * of the environment (which win). `synchronous_commit=off`: pg_restore commits every table,
- * index and constraint on its own, and none of them need to wait for its WAL flush, because the
- * staging database is dropped on any failure and only becomes the target through
- * `ALTER DATABASE ... RENAME`, whose own (synchronous) commit flushes all WAL written before it.
- */
-export const RESTORE_SESSION_OPTIONS = '-c synchronous_commit=off';
-
-/** The environment of pg_restore: the libpq variables plus {@link RESTORE_SESSION_OPTIONS}. */
-export function restoreEnvironment(
-  pgEnv: NodeJS.ProcessEnv,
-): NodeJS.ProcessEnv {
-  return {
-    ...pgEnv,
-    PGOPTIONS: [RESTORE_SESSION_OPTIONS, pgEnv.PGOPTIONS]
-      .filter(Boolean)
-      .join(' '),
-  };
-}
-
-/**
- * What streaming buffers between S3 and pg_restore's stdin. The pipe to pg_restore is the slow
- * side; a larger buffer gains nothing and only raises the agent's memory with the dump's size.
- */
-export const STREAM_BUFFER_BYTES = 1024 * 1024;
-
-/** Below this many tables a parallel pg_restore gains less than streaming saves (see README). */
-export const PARALLEL_MIN_TABLES = 4;
-
-/** Streams into a single pg_restore, or downloads for a parallel one, as configured or measured. */
-export function chooseRestoreMode(
-  config: Pick<AgentConfig, 'restoreMode' | 'restoreJobs'>,
-  manifest: Pick<BackupManifest, 'tableCount'>,
-): 'stream' | 'parallel' {
-  if (config.restoreMode !== 'auto') return config.restoreMode;
-  return config.restoreJobs > 1 && manifest.tableCount >= PARALLEL_MIN_TABLES
-    ? 'parallel'
-    : 'stream';
-}
-
-/** The staging database a restore into `target` fills before the swap (`suffix`: 8 hex digits). */
-export function stagingDatabaseName(target: string, suffix: string): string {
-  return `${target.slice(0, 40)}__restoring_${suffix}`;
-}
-
-/**
- * Drops the staging databases of `target` that an interrupted restore left behind (its pod
- * killed before it could clean up): those named like ours with no session connected. A staging
- * database being filled right now has pg_restore's sessions and is kept; a plain DROP (no FORCE)
- * also keeps one that someone connects to meanwhile. Returns the names dropped.
- */
-export async function dropAbandonedStagingDatabases(
-  admin: Client,
-  target: string,
-): Promise<string[]> {
-  const pattern = new RegExp(
-    `^${stagingDatabaseName(target, '').replace(
-      /[.*+?^${}()|[\]\\]/g,
-      '\\$&',
-    )}[0-9a-f]{8}$`,
-  );
-  const { rows } = await admin.query<{ datname: string }>(
-    `SELECT d.datname FROM pg_database d
-      WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`,
-  );
-  const dropped: string[] = [];
-  for (const { datname } of rows.filter(r => pattern.test(r.datname))) {
-    try {
-      await admin.query(
-        `DROP DATABASE IF EXISTS ${admin.escapeIdentifier(datname)}`,
-      );
-      dropped.push(datname);
-    } catch {
-      // someone connected meanwhile: not abandoned after all
-    }
-  }
-  return dropped;
-}
-
-async function createDatabase(admin: Client, name: string): Promise<void> {
-  await admin.query(
-    `CREATE DATABASE ${admin.escapeIdentifier(name)} TEMPLATE template0`,
-  );
-}
-
-/** Runs a step that fills the staging database; drops the staging database if it throws. */
-async function withStagingCleanup<T>(
-  admin: Client,
-  staging: string,
-  step: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await step();
-  } catch (e) {
-    await dropDatabase(admin, staging).catch(() => {});
-    throw e;
-  }
-}
-
-/**
- * Streams the object from S3 into `pg_restore -d <staging>` (one job: it reads stdin), hashing
- * every byte. If pg_restore stops reading early (a corrupt archive), the rest of the object is
- * still read and hashed, so a corrupt object is told apart from a failing restore.
- */
-async function streamIntoPgRestore(
-  context: RunContext,
-  config: AgentConfig,
-  key: string,
-  body: Readable,
-  staging: string,
-  pgEnv: NodeJS.ProcessEnv,
-): Promise<{ sizeBytes: number; sha256: string; result: PgToolResult }> {
-  const { s3 } = config;
-  const input = new PassThrough({ highWaterMark: STREAM_BUFFER_BYTES });
-  // pg_restore reads the stream through stdio: 1 MiB reads instead of 4 KiB ones
-  const restore = withLargeInputBuffer(
-    'pg_restore',
-    ['--no-owner', '--exit-on-error', '-d', staging],
-    pgEnv.PATH ?? process.env.PATH,
-  );
-  const running = runPgTool(restore.command, restore.args, {
-    env: pgEnv,
-    signal: context.signal,
-    stdin: input,
-    onStderrLine: line => context.log.warn(`pg_restore: ${line}`),
-  });
-  const hash = createHash('sha256');
-  let sizeBytes = 0;
-  let consumerGone = false;
-  input.on('error', () => {
-    consumerGone = true;
-  });
-  input.once('close', () => {
-    consumerGone = true;
-  });
-  try {
-    for await (const chunk of body) {
-      const bytes = chunk as Buffer;
-      hash.update(bytes);
-      sizeBytes += bytes.length;
-      if (!consumerGone && !input.write(bytes)) {
-        await new Promise<void>(resolve => {
-          const done = () => {
-            input.off('drain', done);
-            input.off('close', done);
-            resolve();
-          };
-          input.once('drain', done);
-          input.once('close', done);
-        });
-      }
-    }
-  } catch (e) {
-    input.destroy();
-    await running.catch(() => undefined);
-    if (context.signal.aborted && context.signal.reason instanceof AgentError) {
-      throw context.signal.reason;
-    }
-    throw toAgentError(e, `downloading s3://${s3.bucket}/${key}`);
-  }
-  input.end();
-  const result = await running;
-  return { sizeBytes, sha256: hash.digest('hex'), result };
 }
 
 /**
