@@ -21,6 +21,8 @@ export interface Config {
     refreshInterval?: HumanDuration;
     /** Delay before the first scheduled refresh after start (default 5 seconds); the first fleet request refreshes at once when no snapshot exists. */
     refreshInitialDelay?: HumanDuration;
+    /** Longest one fleet refresh holds the refresh task (default: the refresh interval). A replica stopped in the middle of a refresh holds it this long; the scheduler then frees it within a minute and another replica refreshes. */
+    refreshTimeout?: HumanDuration;
     /** How many databases are evaluated at once during a refresh (default 64). */
     refreshConcurrency?: number;
     cache?: {

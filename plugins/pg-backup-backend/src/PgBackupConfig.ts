@@ -20,6 +20,11 @@ export interface PgBackupConfig {
   refreshIntervalMs: number;
   /** Delay before the first scheduled refresh after start. */
   refreshInitialDelayMs: number;
+  /**
+   * Longest one refresh holds the refresh task: a replica that stops in the middle of a refresh
+   * keeps it this long, then the scheduler frees it for another replica.
+   */
+  refreshTimeoutMs: number;
   /** Databases evaluated at once during a refresh. */
   refreshConcurrency: number;
   /** Per-entity health cache lifetime. */
@@ -84,6 +89,9 @@ export function readPgBackupConfig(root: Config): PgBackupConfig {
 
 function readSection(config: Config | undefined): PgBackupConfig {
   const d = DEFAULT_BACKUP_OBJECTIVES;
+  const refreshIntervalMs = config
+    ? duration(config, 'refreshInterval', 300_000)
+    : 300_000;
   const concurrency = config?.getOptionalNumber('refreshConcurrency') ?? 64;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
     throw new PgBackupConfigError(
@@ -106,12 +114,13 @@ function readSection(config: Config | undefined): PgBackupConfig {
           ),
         }
       : d,
-    refreshIntervalMs: config
-      ? duration(config, 'refreshInterval', 300_000)
-      : 300_000,
+    refreshIntervalMs,
     refreshInitialDelayMs: config
       ? duration(config, 'refreshInitialDelay', 5_000)
       : 5_000,
+    refreshTimeoutMs: config
+      ? duration(config, 'refreshTimeout', refreshIntervalMs)
+      : refreshIntervalMs,
     refreshConcurrency: concurrency,
     healthTtlMs: config ? duration(config, 'cache.healthTtl', 30_000) : 30_000,
     clusterListTtlMs: config

@@ -114,6 +114,7 @@ export async function createPgBackupServices(
   await refresher.schedule(deps.scheduler, {
     intervalMs: settings.refreshIntervalMs,
     initialDelayMs: settings.refreshInitialDelayMs,
+    timeoutMs: settings.refreshTimeoutMs,
   });
 
   const selector = new BackupSelector(storage, records);

@@ -54,11 +54,16 @@ export class BackendProcess {
     readonly lines: string[],
   ) {}
 
-  /** Starts a backend with `appConfig` (plus its listen address) and resolves once it listens. */
+  /**
+   * Starts a backend with `appConfig` (plus its listen address) and resolves once it listens.
+   * `nodeEnv` is `test` unless given: Backstage's scheduler frees tasks whose run timed out (its
+   * janitor) only outside `NODE_ENV=test`.
+   */
   static async start(
     appConfig: Record<string, unknown>,
-    timeoutMs = 120_000,
+    options: { timeoutMs?: number; nodeEnv?: string } = {},
   ): Promise<BackendProcess> {
+    const timeoutMs = options.timeoutMs ?? 120_000;
     const port = await freePort();
     const config = {
       ...appConfig,
@@ -77,7 +82,7 @@ export class BackendProcess {
       env: {
         ...process.env,
         PG_BACKUP_TEST_BACKEND_CONFIG: JSON.stringify(config),
-        NODE_ENV: 'test',
+        NODE_ENV: options.nodeEnv ?? 'test',
       },
       // stdin stays open while the test runs: the backend exits when it closes (see main).
       stdio: ['pipe', 'pipe', 'pipe'],

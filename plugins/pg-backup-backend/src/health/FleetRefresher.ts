@@ -117,13 +117,16 @@ export class FleetRefresher {
    */
   async schedule(
     scheduler: SchedulerService,
-    timing: { intervalMs: number; initialDelayMs: number },
+    timing: { intervalMs: number; initialDelayMs: number; timeoutMs: number },
   ): Promise<void> {
     await scheduler.scheduleTask({
       id: 'pg-backup-refresh-fleet-health',
       scope: 'global',
       frequency: { milliseconds: timing.intervalMs },
-      timeout: { minutes: 10 },
+      // A replica killed in the middle of a refresh holds the task until this timeout; the
+      // scheduler then frees it (its janitor runs every minute) and another replica refreshes.
+      // A refresh that outlives it still finishes and stores its snapshots.
+      timeout: { milliseconds: timing.timeoutMs },
       initialDelay: { milliseconds: timing.initialDelayMs },
       fn: async () => {
         await this.refresh();
