@@ -2,6 +2,7 @@
 // Backup agent benchmark (not a test): for each database size, compares the agent with
 // pg_dump/pg_restore on local files and with the QAWave runbook's own pipeline (pg_dump | aws s3 cp -),
 // against the sandbox S3 (moto) on this machine. Run: bash scripts/benchmark-backup.sh [MB ...]
+import { DEFAULT_DUMP_COMPRESSION } from '../src/config';
 import { execFile, spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
@@ -256,13 +257,23 @@ async function main(): Promise<void> {
         'agentRestore',
       ].map(median);
       const dumpBytes = fs.statSync(file).size;
+      const storedBytes = (
+        await client.send(
+          new ListObjectsV2Command({ Bucket: 'bench', Prefix: `agent-${mb}/` }),
+        )
+      ).Contents!.find(o => o.Key === key)!.Size!;
       const mib = (n: number) => (n / 1024 / 1024).toFixed(0);
       rows.push(
         `| ${mib(bytes)} MiB db, ${mib(
           dumpBytes,
-        )} MiB dump | backup: pg_dump to file ${pgDump.seconds.toFixed(
+        )} MiB default dump, agent stores ${mib(storedBytes)} MiB (${(
+          (storedBytes / dumpBytes - 1) *
+          100
+        ).toFixed(0)} %) | backup: pg_dump to file ${pgDump.seconds.toFixed(
           1,
-        )} s · agent to S3 ${agentBackup.seconds.toFixed(1)} s (**${(
+        )} s · agent (-Z${
+          process.env.PG_DUMP_COMPRESSION ?? DEFAULT_DUMP_COMPRESSION
+        }) to S3 ${agentBackup.seconds.toFixed(1)} s (**${(
           pgDump.seconds / agentBackup.seconds
         ).toFixed(2)}×**) · pg_dump \\| aws s3 cp ${peer.seconds.toFixed(
           1,

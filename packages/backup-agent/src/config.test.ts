@@ -27,6 +27,11 @@ describe('readAgentConfig', () => {
     });
     expect(config.terminationMessagePath).toBe('/dev/termination-log');
     expect(config.restoreOverwrite).toBe(false);
+    expect(config.dumpCompression).toBe(1);
+    expect(
+      readAgentConfig('backup', { ...BASE, PG_DUMP_COMPRESSION: '6' })
+        .dumpCompression,
+    ).toBe(6);
   });
 
   it('names every missing variable of the command', () => {
@@ -61,6 +66,14 @@ describe('readAgentConfig', () => {
       [
         { PGDATABASE: 'a;drop' },
         'PGDATABASE: database name "a;drop" is not accepted',
+      ],
+      [
+        { PG_DUMP_COMPRESSION: '10' },
+        'PG_DUMP_COMPRESSION "10" is not a gzip level from 0 (no compression) to 9; the default is 1',
+      ],
+      [
+        { PG_DUMP_COMPRESSION: 'fast' },
+        'PG_DUMP_COMPRESSION "fast" is not a gzip level',
       ],
       [
         { AWS_ACCESS_KEY_ID: 'AKIA' },

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   GetObjectCommand,
@@ -62,6 +63,7 @@ describe('dumpToS3', () => {
       database,
       snapshotId,
       pgEnv: pgToolEnvironment(PG),
+      compression: 1,
       signal: new AbortController().signal,
       log,
     });
@@ -76,6 +78,10 @@ describe('dumpToS3', () => {
       createHash('sha256').update(bytes).digest('hex'),
     );
     expect(bytes.subarray(0, 5).toString()).toBe('PGDMP');
+    // Stock pg_restore reads the object after a plain download, at the level asked for.
+    const listed = spawnSync('pg_restore', ['--list'], { input: bytes });
+    expect(listed.status).toBe(0);
+    expect(listed.stdout.toString()).toMatch(/^;\s+Compression: 1$/m);
   });
 
   it('never completes the object when pg_dump fails', async () => {
@@ -87,6 +93,7 @@ describe('dumpToS3', () => {
         database,
         snapshotId: '00000000-00000000-1', // not an exported snapshot: pg_dump exits 1
         pgEnv: pgToolEnvironment(PG),
+        compression: 1,
         signal: new AbortController().signal,
         log,
       }),
@@ -119,6 +126,7 @@ describe('dumpToS3', () => {
           database,
           snapshotId,
           pgEnv: pgToolEnvironment(PG),
+          compression: 1,
           signal: controller.signal,
           log,
         }),

@@ -31,6 +31,8 @@ export interface DumpToS3Options {
   log: AgentLog;
   /** The program to run; tests substitute a failing one. */
   pgDump?: string;
+  /** `pg_dump -Z`, 0 to 9. */
+  compression: number;
 }
 
 /** What was uploaded. */
@@ -111,7 +113,13 @@ export async function dumpToS3(options: DumpToS3Options): Promise<DumpResult> {
 
   const dump = withLargeOutputBuffer(
     program,
-    ['-Fc', `--snapshot=${options.snapshotId}`, '-d', options.database],
+    [
+      '-Fc',
+      `-Z${options.compression}`,
+      `--snapshot=${options.snapshotId}`,
+      '-d',
+      options.database,
+    ],
     options.pgEnv.PATH ?? process.env.PATH,
   );
   let nextProgress = PART_SIZE;

@@ -87,6 +87,7 @@ export async function runBackup(
         pgEnv: pgToolEnvironment(config.postgres),
         signal,
         log,
+        compression: config.dumpCompression,
       },
     );
     log.info(
