@@ -159,6 +159,23 @@ export class BackendProcess {
     return { status: res.status, body: parsed };
   }
 
+  /**
+   * Waits until the catalog serves the entity of `route` (an entity route, read as `user`):
+   * until then the route answers 404. Fails after `timeoutMs`.
+   */
+  async untilServed(
+    route: string,
+    user: string,
+    timeoutMs = 60_000,
+  ): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while ((await this.request('GET', route, user)).status === 404) {
+      if (Date.now() > until)
+        throw new Error(`the catalog never served ${route}`);
+      await new Promise(r => setTimeout(r, 100));
+    }
+  }
+
   /** The process id. */
   get pid(): number {
     return this.child.pid!;

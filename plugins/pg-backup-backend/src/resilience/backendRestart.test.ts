@@ -90,15 +90,7 @@ describe('a backend killed with SIGKILL in the middle of an operation', () => {
   /** Starts a backend and waits until its catalog serves the database entity. */
   async function startBackend(): Promise<BackendProcess> {
     const started = await BackendProcess.start(config);
-    const until = Date.now() + 60_000;
-    while (
-      (await started.request('GET', `${SHOP}/health`, USERS.owner)).status ===
-      404
-    ) {
-      if (Date.now() > until)
-        throw new Error('the catalog never served shop-postgresql');
-      await sleep(100);
-    }
+    await started.untilServed(`${SHOP}/health`, USERS.owner);
     return started;
   }
 

@@ -54,15 +54,7 @@ describe('a replica killed in the middle of a fleet refresh', () => {
         nodeEnv: 'development',
       });
       replicas.push(replica);
-      const until = Date.now() + 60_000;
-      while (
-        (await replica.request('GET', `${SHOP}/health`, USERS.owner)).status ===
-        404
-      ) {
-        if (Date.now() > until)
-          throw new Error('the catalog never served shop-postgresql');
-        await sleep(100);
-      }
+      await replica.untilServed(`${SHOP}/health`, USERS.owner);
     }
   });
 

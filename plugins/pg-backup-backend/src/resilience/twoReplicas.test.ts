@@ -43,15 +43,7 @@ describe('two backend replicas on one PostgreSQL database', () => {
     for (let i = 0; i < 2; i++) {
       const replica = await BackendProcess.start(config);
       replicas.push(replica);
-      const until = Date.now() + 60_000;
-      while (
-        (await replica.request('GET', `${SHOP}/health`, USERS.owner)).status ===
-        404
-      ) {
-        if (Date.now() > until)
-          throw new Error('the catalog never served shop-postgresql');
-        await sleep(100);
-      }
+      await replica.untilServed(`${SHOP}/health`, USERS.owner);
     }
   });
 
