@@ -462,6 +462,83 @@ async function main() {
       fleet.counts.critical >= 1,
       JSON.stringify(fleet.counts),
     );
+
+    // What the started portal answers to bad requests: JSON errors that name the problem, with
+    // no stack trace or file path, and no storage endpoint for health readers.
+    const answer = async url => {
+      const res = await fetch(`${BACKEND}${url}`, { headers });
+      const text = await res.text();
+      let body;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      return { status: res.status, text, body };
+    };
+    const leaks = text =>
+      [/"stack"/, /\s+at\s+\S+\s+\(/, new RegExp(root.replace(/\W/g, '\\$&'))]
+        .filter(pattern => pattern.test(text))
+        .map(String);
+    const qawaveApi =
+      '/api/pg-backup/entities/resource/default/qawave-postgresql';
+    const edges = [
+      [
+        "another plugin's 404",
+        '/api/catalog/entities/by-name/resource/default/nope',
+        404,
+        /nope/,
+      ],
+      [
+        'a nested query parameter',
+        `${qawaveApi}/backups?limit[toString]=1`,
+        400,
+        /^limit: expected a plain value, as in \?limit=20/,
+      ],
+      [
+        'a page size out of range',
+        `${qawaveApi}/backups?limit=1000`,
+        400,
+        /limit must be at most 100/,
+      ],
+      [
+        'a URL over 16 KiB',
+        `/api/pg-backup/fleet?owner=${'x'.repeat(17_000)}`,
+        431,
+        /send a shorter URL/,
+      ],
+    ];
+    for (const [what, url, status, message] of edges) {
+      const r = await answer(url);
+      const found = leaks(r.text);
+      record(
+        `the portal answers ${what} with a JSON ${status} and no stack trace`,
+        r.status === status &&
+          message.test(r.body?.error?.message ?? '') &&
+          found.length === 0,
+        `${r.status}: ${(r.body?.error?.message ?? r.text).slice(0, 160)}${
+          found.length ? `; leaks ${found.join(', ')}` : ''
+        }`,
+      );
+    }
+    const jobs = await answer(`${qawaveApi}/jobs`);
+    const seededFailure = (jobs.body?.jobs?.value ?? []).find(
+      j => j.state === 'failed',
+    );
+    record(
+      "the seeded failed backup Job is classified as a missing bucket, with the runbook's hint",
+      seededFailure?.failure?.kind === 's3-bucket-missing' &&
+        /S3-compatible storage bucket created/.test(seededFailure.failure.hint),
+      `${seededFailure?.name}: ${seededFailure?.failure?.kind} (${seededFailure?.failure?.evidence})`,
+    );
+    const storage = await answer(`${qawaveApi}/storage`);
+    record(
+      'the storage policy does not name the S3 endpoint',
+      storage.status === 200 &&
+        storage.body.endpoint === undefined &&
+        !/127\.0\.0\.1|localhost/.test(storage.text),
+      `${storage.status}: ${Object.keys(storage.body ?? {}).join(', ')}`,
+    );
   } catch (error) {
     record('portal started', false, error.message);
     console.log(log.join('').split('\n').slice(-40).join('\n'));

@@ -25,6 +25,8 @@ export interface Config {
     refreshTimeout?: HumanDuration;
     /** How many databases are evaluated at once during a refresh (default 64). */
     refreshConcurrency?: number;
+    /** How often databases with a running backup Job, a scheduled run just due or a "Back up now" are re-evaluated between refreshes, so the fleet shows a finished backup within this interval (default 30 seconds). */
+    recheckInterval?: HumanDuration;
     cache?: {
       /** How long one database's health is reused (default 30 seconds). */
       healthTtl?: HumanDuration;

@@ -4,8 +4,12 @@
  */
 import { createBackend } from '@backstage/backend-defaults';
 import { portalPermissionPolicyModule } from './permissionPolicy';
+import { portalRootHttpRouter } from './rootHttpRouter';
 
 const backend = createBackend();
+
+// Error bodies without stack traces, and JSON for requests Node.js cannot parse.
+backend.add(portalRootHttpRouter);
 
 backend.add(import('@backstage/plugin-app-backend'));
 

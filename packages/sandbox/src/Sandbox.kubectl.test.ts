@@ -335,6 +335,27 @@ describe('sandbox through the real kubectl, with the QAWave runbook commands', (
     expect(stdout).toBe('job.batch/manual-backup\njob.batch/manual-backup-2\n');
   });
 
+  it('kubectl get jobs -l ... --sort-by=.status.startTime, as the QAWave runbook prints them', async () => {
+    // Without -o, kubectl asks for a Table whose rows carry whole objects to sort them.
+    const { stdout, stderr, code } = await kubectl(
+      kubeconfig,
+      'get',
+      'jobs',
+      '-n',
+      NS,
+      '-l',
+      'app.kubernetes.io/name=postgresql-backup',
+      '--sort-by=.status.startTime',
+    );
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const rows = stdout.trim().split('\n');
+    expect(rows[0]).toMatch(/^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE/);
+    expect(rows.slice(1).map(r => r.split(/\s+/)[0])).toEqual([
+      'manual-backup',
+      'manual-backup-2',
+    ]);
+  });
+
   it('kubectl scale deployment backend --replicas=0, and the emergency runbook pod check', async () => {
     expect(
       await kubectl(

@@ -27,6 +27,11 @@ export interface PgBackupConfig {
   refreshTimeoutMs: number;
   /** Databases evaluated at once during a refresh. */
   refreshConcurrency: number;
+  /**
+   * How often databases with a running Job, a scheduled run just due or a "Back up now" are
+   * re-evaluated between fleet refreshes.
+   */
+  recheckIntervalMs: number;
   /** Per-entity health cache lifetime. */
   healthTtlMs: number;
   /** How long namespace-wide Kubernetes lists are shared between databases. */
@@ -122,6 +127,9 @@ function readSection(config: Config | undefined): PgBackupConfig {
       ? duration(config, 'refreshTimeout', refreshIntervalMs)
       : refreshIntervalMs,
     refreshConcurrency: concurrency,
+    recheckIntervalMs: config
+      ? duration(config, 'recheckInterval', 30_000)
+      : 30_000,
     healthTtlMs: config ? duration(config, 'cache.healthTtl', 30_000) : 30_000,
     clusterListTtlMs: config
       ? duration(config, 'cache.clusterListTtl', 5_000)

@@ -116,6 +116,7 @@ export async function createPgBackupServices(
     initialDelayMs: settings.refreshInitialDelayMs,
     timeoutMs: settings.refreshTimeoutMs,
   });
+  await refresher.scheduleRechecks(deps.scheduler, settings.recheckIntervalMs);
 
   const selector = new BackupSelector(storage, records);
   const approvals = new ApprovalService({
@@ -176,6 +177,7 @@ export async function createPgBackupServices(
     }),
     auditor: deps.auditor,
     fleet: new FleetReader(snapshots, () => refresher.ensureSnapshots()),
+    fleetRechecks: refresher,
     health,
     backupPages: new BackupPages(storage, records),
     storagePolicy: new StoragePolicyReader(facts, storage),

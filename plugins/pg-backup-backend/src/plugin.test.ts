@@ -261,7 +261,6 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
     expect(res.body).toMatchObject({
       bucket: 'qawave-backups',
       prefix: 'postgresql/daily/',
-      endpoint: world.s3.endpoint,
       expirationDays: 30,
       defaultEncryption: 'AES256',
       versioning: 'Enabled',
@@ -278,6 +277,9 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
       }),
     ]);
     expect(JSON.stringify(res.body)).not.toMatch(/sandbox-secret/);
+    // Where the bucket is reached is the backend's business, not every health reader's.
+    expect(res.body).not.toHaveProperty('endpoint');
+    expect(JSON.stringify(res.body)).not.toContain(world.s3.endpoint);
   });
 
   it('serves the fleet from scheduled snapshots, filtered, and notifies owners once', async () => {
@@ -430,6 +432,51 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
       manual: true,
       cronJob: 'postgresql-backup',
     });
+  });
+
+  it('rechecks a database after "Back up now" until its Job has finished, so the fleet shows the outcome', async () => {
+    await scheduler.triggerTask('pg-backup-refresh-fleet-health');
+    const fleetEntry = async (ref: string) =>
+      (
+        await request(server)
+          .get('/api/pg-backup/fleet')
+          .set('Authorization', as(USERS.owner))
+      ).body.items.find((i: { entityRef: string }) => i.entityRef === ref);
+    const QAWAVE_REF = 'resource:default/qawave-postgresql';
+    const ORDERS_REF = 'resource:default/orders-postgresql';
+    const before = await fleetEntry(QAWAVE_REF);
+    const ordersBefore = await fleetEntry(ORDERS_REF);
+
+    expect(before.findingCodes).toContain('last-job-failed');
+
+    const started = await request(server)
+      .post(`${QAWAVE}/backups`)
+      .set('Authorization', as(USERS.owner));
+    expect(started.status).toBe(202);
+    await eventually(
+      () =>
+        request(server)
+          .get(`${QAWAVE}/jobs/${started.body.job}`)
+          .set('Authorization', as(USERS.owner)),
+      r => r.body.state === 'succeeded',
+      20_000,
+    );
+    // A namespace's Job list is shared for 5 s (cache.clusterListTtl): let it expire.
+    await new Promise(r => setTimeout(r, 5_500));
+    await scheduler.triggerTask('pg-backup-recheck-snapshots');
+    const after = await fleetEntry(QAWAVE_REF);
+    expect(Date.parse(after.evaluatedAt)).toBeGreaterThan(
+      Date.parse(before.evaluatedAt),
+    );
+    // The manual backup succeeded after the failed scheduled one: no longer "last job failed".
+    expect(after.findingCodes).not.toContain('last-job-failed');
+    expect(after.findingCodes).not.toContain('job-running');
+    expect(after.summary).not.toBe(before.summary);
+    // Only what is due is rechecked: the orders database, whose CronJobs cannot be read, has no
+    // schedule to follow and keeps its snapshot.
+    expect((await fleetEntry(ORDERS_REF)).evaluatedAt).toBe(
+      ordersBefore.evaluatedAt,
+    );
   });
 
   it('enforces every permission on every route', async () => {

@@ -24,7 +24,7 @@ import {
   RESOURCE_TYPES,
   ResourceType,
 } from './resources';
-import { toTable, wantsTable } from './tables';
+import { includeObjectOf, toTable, wantsTable } from './tables';
 import {
   KubeObject,
   Matcher,
@@ -181,6 +181,8 @@ export class ApiServer {
                 [object as KubeObject],
                 String(this.store.resourceVersion),
                 Date.now(),
+                {},
+                includeObjectOf(query.get('includeObject')),
               )
             : object,
         );
@@ -202,6 +204,7 @@ export class ApiServer {
               String(resourceVersion),
               Date.now(),
               paging,
+              includeObjectOf(query.get('includeObject')),
             ),
           );
         } else {

@@ -242,13 +242,25 @@ export function wantsTable(accept: string | undefined): boolean {
   return /as=Table/.test(accept ?? '') && /g=meta\.k8s\.io/.test(accept ?? '');
 }
 
-/** Renders objects as the server-side Table kubectl prints, rows carrying their object metadata. */
+/**
+ * What each Table row carries, from the `includeObject` query parameter: its object's metadata
+ * (the default), the whole object (kubectl asks for it to `--sort-by` a field), or nothing.
+ */
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+/** Reads `includeObject`; an unknown value is the API server's default, `Metadata`. */
+export function includeObjectOf(value: string | null): IncludeObject {
+  return value === 'None' || value === 'Object' ? value : 'Metadata';
+}
+
+/** Renders objects as the server-side Table kubectl prints. */
 export function toTable(
   type: ResourceType,
   objects: KubeObject[],
   resourceVersion: string,
   now: number,
   extra: Record<string, unknown> = {},
+  include: IncludeObject = 'Metadata',
 ): Record<string, unknown> {
   const columns = COLUMNS[type.kind] ?? [name, age];
   return {
@@ -264,11 +276,14 @@ export function toTable(
     })),
     rows: objects.map(o => ({
       cells: columns.map(c => c.cell(o as Obj, now)),
-      object: {
-        kind: 'PartialObjectMetadata',
-        apiVersion: 'meta.k8s.io/v1',
-        metadata: o.metadata,
-      },
+      ...(include === 'Object' && { object: o }),
+      ...(include === 'Metadata' && {
+        object: {
+          kind: 'PartialObjectMetadata',
+          apiVersion: 'meta.k8s.io/v1',
+          metadata: o.metadata,
+        },
+      }),
     })),
   };
 }

@@ -12,6 +12,8 @@ const TABLE = 'pg_backup_health_snapshots';
 export interface HealthSnapshot extends FleetEntry {
   /** The full evaluation. */
   health: BackupHealth;
+  /** When to re-evaluate it before the next fleet refresh (ISO-8601), if ever. */
+  recheckAt?: string;
 }
 
 /** Filters of the fleet view. */
@@ -43,6 +45,7 @@ interface Row {
   rto_ms: number | string | null;
   health: string;
   evaluated_at: string;
+  recheck_at?: string | null;
 }
 
 /** The latest health evaluation of every annotated database, for the fleet view and metrics. */
@@ -68,6 +71,7 @@ export class HealthSnapshotStore {
       rto_ms: s.rtoMs ?? null,
       health: JSON.stringify(s.health),
       evaluated_at: s.evaluatedAt,
+      recheck_at: s.recheckAt ?? null,
     }));
     for (let i = 0; i < rows.length; i += 100) {
       await this.knex<Row>(TABLE)
@@ -89,6 +93,27 @@ export class HealthSnapshotStore {
         .delete();
     }
     return stale.length;
+  }
+
+  /** The databases whose recheck time has come, soonest first (ISO-8601 strings sort by time). */
+  async dueForRecheck(now: Date, limit: number): Promise<string[]> {
+    const rows = await this.knex<Row>(TABLE)
+      .select('entity_ref')
+      .whereNotNull('recheck_at')
+      .where('recheck_at', '<=', now.toISOString())
+      .orderBy('recheck_at')
+      .limit(limit);
+    return rows.map(r => r.entity_ref);
+  }
+
+  /**
+   * Sets when a database's snapshot is rechecked: by the first recheck after `at` (after "back
+   * up now"), or, without a time, not before its next evaluation.
+   */
+  async setRecheck(entityRef: string, at: Date | undefined): Promise<void> {
+    await this.knex<Row>(TABLE)
+      .where('entity_ref', entityRef)
+      .update({ recheck_at: at?.toISOString() ?? null });
   }
 
   /** Fleet entries matching the filter (full health not included). */

@@ -26,6 +26,10 @@ import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
 import { reasonOf } from '../upstream';
 import { RecordsOfAll } from './BackupFactsReader';
 import { HealthService } from './HealthService';
+import { recheckTime } from './snapshotRecheck';
+
+/** Databases rechecked by one run of the recheck task, at most (the rest wait for the next). */
+const RECHECK_BATCH = 500;
 
 /** Called with every fresh snapshot and the previous one (notifications, metrics). */
 export type SnapshotListener = (
@@ -134,6 +138,62 @@ export class FleetRefresher {
     });
   }
 
+  /**
+   * Registers `pg-backup-recheck-snapshots`, a global task that re-evaluates the databases whose
+   * recheck time has come (a Job running, a scheduled run due, "Back up now" requested), so a
+   * finished backup reaches the fleet within one interval instead of one refresh interval.
+   */
+  async scheduleRechecks(
+    scheduler: SchedulerService,
+    intervalMs: number,
+  ): Promise<void> {
+    await scheduler.scheduleTask({
+      id: 'pg-backup-recheck-snapshots',
+      scope: 'global',
+      frequency: { milliseconds: intervalMs },
+      timeout: { milliseconds: Math.max(4 * intervalMs, 60_000) },
+      initialDelay: { milliseconds: intervalMs },
+      fn: async () => {
+        await this.recheckDue();
+      },
+    });
+  }
+
+  /** Re-evaluates the databases due for a recheck; returns how many were due. */
+  async recheckDue(): Promise<number> {
+    const now = (this.deps.now ?? (() => new Date()))();
+    const due = await this.deps.store.dueForRecheck(now, RECHECK_BATCH);
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length) {
+        const entityRef = due[next++];
+        try {
+          if (!(await this.refreshOne(entityRef)))
+            await this.deps.store.setRecheck(entityRef, undefined);
+        } catch (error) {
+          this.deps.logger.warn(
+            `pg-backup: could not recheck ${entityRef}: ${reasonOf(error)}`,
+          );
+        }
+      }
+    };
+    await Promise.all(
+      Array.from(
+        { length: Math.min(this.deps.concurrency, due.length) },
+        worker,
+      ),
+    );
+    return due.length;
+  }
+
+  /** Asks for a database to be rechecked by the next run of the recheck task. */
+  async recheckSoon(entityRef: string): Promise<void> {
+    await this.deps.store.setRecheck(
+      entityRef,
+      (this.deps.now ?? (() => new Date()))(),
+    );
+  }
+
   /** Refreshes every snapshot (joining one in progress); returns how many databases were evaluated. */
   refresh(): Promise<number> {
     if (!this.running) {
@@ -148,19 +208,21 @@ export class FleetRefresher {
    * Re-evaluates one database's snapshot now (after a drill or verification was recorded), so
    * the fleet shows it before the next scheduled refresh. Listeners are not called: episodes
    * and metrics follow the scheduled refreshes. Does nothing for an entity that is gone or no
-   * longer annotated (the next refresh removes it).
+   * longer annotated (the next refresh removes it); returns whether it evaluated.
    */
-  async refreshOne(entityRef: string): Promise<void> {
+  async refreshOne(entityRef: string): Promise<boolean> {
     const credentials = await this.deps.auth.getOwnServiceCredentials();
     const entity = await this.deps.catalog.getEntityByRef(entityRef, {
       credentials,
     });
-    if (!entity?.metadata.annotations?.[PG_BACKUP_MARKER_ANNOTATION]) return;
+    if (!entity?.metadata.annotations?.[PG_BACKUP_MARKER_ANNOTATION])
+      return false;
     const now = (this.deps.now ?? (() => new Date()))();
     const snapshot = await this.snapshotOf(entity, now);
     await this.deps.store.upsert([snapshot]);
     if (this.latest.size > 0)
       this.latest = new Map(this.latest).set(snapshot.entityRef, snapshot);
+    return true;
   }
 
   private async refreshNow(): Promise<number> {
@@ -264,6 +326,7 @@ export class FleetRefresher {
         rtoMs: result.target.objectives.rtoMs,
       }),
       evaluatedAt: health.evaluatedAt,
+      ...(recheckTime(health) && { recheckAt: recheckTime(health) }),
       health,
     };
   }

@@ -14,6 +14,11 @@ describe('classifyJobFailure', () => {
       'backup: access denied to s3://qawave-backups/postgresql/daily/x.dump; the credentials need s3:PutObject',
       's3-access-denied',
     ],
+    [
+      'backup: bucket "qawave-backups-missing" does not exist (S3_BUCKET) at http://127.0.0.1:4566',
+      's3-bucket-missing',
+    ],
+    ['NoSuchBucket: The specified bucket does not exist', 's3-bucket-missing'],
     ['restore: no space left on device (ENOSPC); free space', 'disk-full'],
     [
       'pg_dump: error: connection to server at "10.0.0.4", port 5432 failed: Connection refused',

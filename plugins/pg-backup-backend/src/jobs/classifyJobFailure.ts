@@ -42,6 +42,12 @@ const RULES: Rule[] = [
     hint: 'The credentials work but lack a permission: grant s3:PutObject, s3:GetObject, s3:ListBucket and s3:AbortMultipartUpload on the bucket and prefix (and kms:GenerateDataKey for aws:kms).',
   },
   {
+    kind: 's3-bucket-missing',
+    pattern:
+      /NoSuchBucket|bucket "?[\w.-]+"? does not exist|specified bucket does not exist/i,
+    hint: 'The bucket does not exist: create it (the QAWave runbook\'s first prerequisite, "S3-compatible storage bucket created", with its lifecycle rule and default encryption) or correct S3_BUCKET in the backup ConfigMap and the pg-backup.io/bucket annotation.',
+  },
+  {
     kind: 'disk-full',
     pattern: /ENOSPC|no space left on device|could not extend file|disk full/i,
     hint: "A disk is full: free space on the database volume or the job's work volume (RESTORE_WORK_DIR), or enlarge it.",

@@ -6,6 +6,7 @@ import {
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
+import { FleetRefresher } from '../health/FleetRefresher';
 import { HealthService } from '../health/HealthService';
 import { BackupJobs } from '../jobs/BackupJobs';
 import { BackupPages } from '../storage/BackupPages';
@@ -32,9 +33,11 @@ export function backupRoutes(options: {
   backupPages: BackupPages;
   jobs: BackupJobs;
   health: HealthService;
+  fleetRechecks: Pick<FleetRefresher, 'recheckSoon'>;
   now: () => Date;
 }): express.Router {
-  const { authorizer, auditor, backupPages, jobs, health, now } = options;
+  const { authorizer, auditor, backupPages, jobs, health, fleetRechecks, now } =
+    options;
   const router = Router();
 
   router.get('/entities/:kind/:namespace/:name/backups', async (req, res) => {
@@ -73,6 +76,8 @@ export function backupRoutes(options: {
           authorizer.requester(credentials),
         );
         health.invalidate(target.entityRef);
+        // The fleet follows the Job from the next recheck until it has finished.
+        await fleetRechecks.recheckSoon(target.entityRef);
         return {
           result: triggered,
           meta: {

@@ -3,6 +3,7 @@ import express from 'express';
 import Router from 'express-promise-router';
 import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
 import { FleetReader } from '../health/FleetReader';
+import { FleetRefresher } from '../health/FleetRefresher';
 import { HealthService } from '../health/HealthService';
 import { BackupJobs } from '../jobs/BackupJobs';
 import { ApprovalService } from '../recovery/ApprovalService';
@@ -29,6 +30,8 @@ export interface RouterOptions {
   authorizer: RequestAuthorizer;
   auditor: AuditorService;
   fleet: FleetReader;
+  /** Re-evaluates a database's fleet snapshot soon (after "back up now"). */
+  fleetRechecks: Pick<FleetRefresher, 'recheckSoon'>;
   health: HealthService;
   backupPages: BackupPages;
   storagePolicy: StoragePolicyReader;
@@ -58,6 +61,7 @@ export function createRouter(options: RouterOptions): express.Router {
       backupPages: options.backupPages,
       jobs: options.jobs,
       health: options.health,
+      fleetRechecks: options.fleetRechecks,
       now,
     }),
   );

@@ -10,7 +10,7 @@ export function parse<T>(
   let result: z.SafeParseReturnType<unknown, T>;
   try {
     result = schema.safeParse(value);
-  } catch (error) {
+  } catch {
     // Coercion throws on objects that have no primitive value, such as Express's parse of
     // `?limit[toString]=1`; name the nested fields instead of failing with a 500.
     const nested =
@@ -19,10 +19,11 @@ export function parse<T>(
             .filter(([, v]) => typeof v === 'object' && v !== null)
             .map(([k]) => k.slice(0, 40))
         : [];
+    const field = nested[0] ?? what;
     throw new InputError(
-      `${nested.join(', ') || what}: cannot be read (${
-        error instanceof Error ? error.message : String(error)
-      }); send plain text values`,
+      what === 'query'
+        ? `${field}: expected a plain value, as in ?${field}=20; a nested parameter such as ${field}[key]=value is not accepted`
+        : `${field}: expected a plain value, not an object`,
     );
   }
   if (!result.success)

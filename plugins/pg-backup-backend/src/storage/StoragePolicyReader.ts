@@ -25,7 +25,6 @@ export class StoragePolicyReader {
     return {
       bucket: target.storage.bucket,
       prefix: target.storage.prefix,
-      endpoint: this.storage.endpoint,
       lifecycleRules: settings.rules,
       ...(settings.facts.expirationDays !== undefined && {
         expirationDays: settings.facts.expirationDays,

@@ -68,6 +68,7 @@ export interface BackupPage {
 export type JobFailureKind =
   | 's3-credentials'
   | 's3-access-denied'
+  | 's3-bucket-missing'
   | 'disk-full'
   | 'network-unreachable'
   | 'database-in-use'
@@ -156,8 +157,6 @@ export interface StoragePolicy {
   bucket: string;
   /** Full-backup prefix. */
   prefix: string;
-  /** S3 endpoint (no credentials). */
-  endpoint: string;
   /** Lifecycle rules of the bucket. */
   lifecycleRules: LifecycleRuleSummary[];
   /** Expiry days of the rule covering the prefix. */

@@ -133,6 +133,82 @@ function codes(input: BackupHealthInput, now = NOW): HealthFindingCode[] {
 }
 
 describe('evaluateBackupHealth', () => {
+  it('heads the status with the finding that threatens recovery, not with junk objects or hygiene', () => {
+    const input = healthyInput();
+    if (!input.backups.known) throw new Error('unreachable');
+    input.backups.value.push(
+      // A future-dated empty object and a dump without a manifest, uploaded by hand.
+      {
+        key: 'postgresql/daily/qawave_20991231_235959.dump',
+        role: 'backup',
+        size: 0,
+        takenAt: '2099-12-31T23:59:59Z',
+        lastModified: at(-60_000),
+        complete: false,
+      },
+      {
+        key: 'postgresql/daily/qawave_20260130_075000.dump',
+        role: 'backup',
+        size: 50_000_000,
+        takenAt: at(-10 * 60_000),
+        lastModified: at(-9 * 60_000),
+        complete: false,
+      },
+    );
+    input.security = {
+      known: true,
+      value: {
+        accessLogging: false,
+        endpoint: 'https://s3.example',
+      },
+    };
+    const health = evaluateBackupHealth(input, NOW);
+    expect(health.status).toBe('warning');
+    expect(health.findings.map(f => f.code)).toEqual([
+      'access-logging-disabled',
+      'backup-incomplete',
+      'clock-skew',
+    ]);
+    expect(health.summary).toMatch(/^S3 server access logging is off/);
+    // The recovery point is the newest backup that can be restored.
+    expect(health.recoveryPoint?.key).toBe(
+      'postgresql/checkpoints/qawave_20260130_060000.dump',
+    );
+
+    // With nothing else wrong, the anomaly itself is the headline.
+    input.security.value.accessLogging = true;
+    expect(evaluateBackupHealth(input, NOW).summary).toMatch(
+      /^Newest backup postgresql\/daily\/qawave_20991231_235959.dump is empty/,
+    );
+  });
+
+  it('ranks a suspended backup schedule above hygiene and shows it instead of a next run', () => {
+    const input = healthyInput();
+    if (!input.cronJobs.known) throw new Error('unreachable');
+    input.cronJobs.value[0].suspend = true;
+    input.security = {
+      known: true,
+      value: { accessLogging: false, endpoint: 'http://s3.example' },
+    };
+    const health = evaluateBackupHealth(input, NOW);
+    expect(health.findings.map(f => f.code)).toEqual([
+      'cronjob-suspended',
+      'plain-http-endpoint',
+      'access-logging-disabled',
+    ]);
+    expect(health.summary).toMatch(/postgresql-backup is suspended/);
+    expect(health.schedules).toEqual([
+      { role: 'backup', cronJob: 'postgresql-backup', state: 'suspended' },
+      {
+        role: 'checkpoint',
+        cronJob: 'postgresql-wal-checkpoint',
+        state: 'scheduled',
+        nextRun: '2026-01-30T12:00:00.000Z',
+        previousRun: '2026-01-30T06:00:00.000Z',
+      },
+    ]);
+  });
+
   it('is healthy when every objective is met, with recovery point and next run', () => {
     expect(evaluateBackupHealth(healthyInput(), NOW)).toEqual({
       status: 'healthy',
@@ -146,6 +222,22 @@ describe('evaluateBackupHealth', () => {
       },
       rpoMet: true,
       nextRun: '2026-01-30T12:00:00.000Z',
+      schedules: [
+        {
+          role: 'backup',
+          cronJob: 'postgresql-backup',
+          state: 'scheduled',
+          nextRun: '2026-01-31T02:00:00.000Z',
+          previousRun: '2026-01-30T02:00:00.000Z',
+        },
+        {
+          role: 'checkpoint',
+          cronJob: 'postgresql-wal-checkpoint',
+          state: 'scheduled',
+          nextRun: '2026-01-30T12:00:00.000Z',
+          previousRun: '2026-01-30T06:00:00.000Z',
+        },
+      ],
       missedRuns: 0,
       findings: [],
       evaluatedAt: NOW.toISOString(),
@@ -228,7 +320,7 @@ describe('evaluateBackupHealth', () => {
         if (i.cronJobs.known) i.cronJobs.value[0].suspend = true;
       },
       'cronjob-suspended',
-      'warning',
+      'critical',
       /postgresql-backup is suspended: no new backups/,
     ],
     [

@@ -3,7 +3,6 @@ import {
   BackupHealth,
   BackupHealthInput,
   Fact,
-  FindingSeverity,
   HealthFinding,
   HealthStatus,
   RecoveryPoint,
@@ -18,6 +17,7 @@ import {
   evaluateVerification,
 } from './evaluateRecoveryEvidence';
 import { evaluateCronJobs, evaluateJobs } from './evaluateSchedules';
+import { compareFindings } from './findingOrder';
 
 export {
   BACKUP_MISSING_AFTER_MS,
@@ -28,13 +28,7 @@ export {
   SMALL_BACKUP_RATIO,
 } from './thresholds';
 export { formatBytes } from './formatting';
-
-const SEVERITY_RANK: Record<FindingSeverity, number> = {
-  critical: 0,
-  unknown: 1,
-  warning: 2,
-  info: 3,
-};
+export { compareFindings, findingTitle } from './findingOrder';
 
 const FACT_LABELS: Record<string, string> = {
   cronJobs: 'Kubernetes CronJobs',
@@ -92,9 +86,7 @@ export function evaluateBackupHealth(
     evaluateDrill(input, input.latestDrill.value, now, add);
   if (input.security?.known) evaluateSecurity(input.security.value, now, add);
 
-  findings.sort(
-    (a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity],
-  );
+  findings.sort(compareFindings);
   const status = statusOf(findings);
   const recoveryPoint = recovery?.point;
   const rpoMet = recovery
@@ -107,6 +99,7 @@ export function evaluateBackupHealth(
     ...(recoveryPoint && { recoveryPoint }),
     ...(rpoMet !== undefined && { rpoMet }),
     ...(schedule?.nextRun && { nextRun: schedule.nextRun.toISOString() }),
+    ...(schedule && { schedules: schedule.schedules }),
     missedRuns: schedule?.missedRuns ?? 0,
     findings,
     evaluatedAt: now.toISOString(),

@@ -5,17 +5,19 @@ import {
   CronJobFacts,
   HealthFinding,
   JobFacts,
+  ScheduleState,
 } from './types';
-import { MISSED_RUN_GRACE_MS } from './thresholds';
+import { DAY_MS, MISSED_RUN_GRACE_MS } from './thresholds';
 
 export function evaluateCronJobs(
   input: BackupHealthInput,
   cronJobs: CronJobFacts[],
   now: Date,
   add: (f: HealthFinding) => void,
-): { nextRun?: Date; missedRuns: number } {
+): { nextRun?: Date; missedRuns: number; schedules: ScheduleState[] } {
   let nextRun: Date | undefined;
   let missedRuns = 0;
+  const schedules: ScheduleState[] = [];
   const expected: [BackupRole, string | undefined][] = [
     ['backup', input.expectedCronJobs.backup],
     ['checkpoint', input.expectedCronJobs.checkpoint],
@@ -24,6 +26,7 @@ export function evaluateCronJobs(
     if (!name) continue;
     const cronJob = cronJobs.find(c => c.name === name);
     if (!cronJob) {
+      schedules.push({ role, cronJob: name, state: 'missing' });
       add({
         code: 'cronjob-missing',
         severity: role === 'backup' ? 'critical' : 'warning',
@@ -33,9 +36,11 @@ export function evaluateCronJobs(
       continue;
     }
     if (cronJob.suspend) {
+      schedules.push({ role, cronJob: name, state: 'suspended' });
       add({
         code: 'cronjob-suspended',
-        severity: 'warning',
+        // No new backups is as serious as no schedule at all; no new checkpoints widens the RPO.
+        severity: role === 'backup' ? 'critical' : 'warning',
         subject: name,
         message: `The ${role} CronJob ${name} is suspended: no new ${
           role === 'backup' ? 'backups' : 'checkpoints'
@@ -47,6 +52,8 @@ export function evaluateCronJobs(
       cronJob.timeZone ?? 'UTC',
     );
     if (typeof schedule === 'string') {
+      if (!cronJob.suspend)
+        schedules.push({ role, cronJob: name, state: 'invalid' });
       add({
         code: 'invalid-schedule',
         severity: 'warning',
@@ -58,6 +65,14 @@ export function evaluateCronJobs(
     if (cronJob.suspend) continue;
     const next = schedule.nextAfter(now);
     if (next && (!nextRun || next < nextRun)) nextRun = next;
+    const previous = schedule.previousAtOrBefore(now, DAY_MS);
+    schedules.push({
+      role,
+      cronJob: name,
+      state: 'scheduled',
+      ...(next && { nextRun: next.toISOString() }),
+      ...(previous && { previousRun: previous.toISOString() }),
+    });
 
     const since = cronJob.lastScheduleTime ?? cronJob.createdAt;
     if (!since || Number.isNaN(Date.parse(since))) continue;
@@ -83,7 +98,7 @@ export function evaluateCronJobs(
       });
     }
   }
-  return { nextRun, missedRuns };
+  return { nextRun, missedRuns, schedules };
 }
 
 export function evaluateJobs(

@@ -259,6 +259,24 @@ export interface RecoveryPoint {
 }
 
 /**
+ * Whether one of the target's CronJobs will run, and when.
+ *
+ * @public
+ */
+export interface ScheduleState {
+  /** Full backup or checkpoint. */
+  role: BackupRole;
+  /** The CronJob's name. */
+  cronJob: string;
+  /** `scheduled` with its next run; `suspended`, `missing` or `invalid` (unreadable schedule). */
+  state: 'scheduled' | 'suspended' | 'missing' | 'invalid';
+  /** The next run (ISO-8601), when scheduled. */
+  nextRun?: string;
+  /** The latest scheduled time at or before the evaluation, within a day (ISO-8601). */
+  previousRun?: string;
+}
+
+/**
  * The result of {@link evaluateBackupHealth}.
  *
  * @public
@@ -274,6 +292,8 @@ export interface BackupHealth {
   rpoMet?: boolean;
   /** Next scheduled run of any non-suspended CronJob (ISO-8601). */
   nextRun?: string;
+  /** Each annotated CronJob's state, backup first; absent when the CronJobs could not be read. */
+  schedules?: ScheduleState[];
   /** Scheduled runs that should have started but did not. */
   missedRuns: number;
   /** Every observation, worst first. */

@@ -23,6 +23,7 @@ function render(
   getBackups: PgBackupApi['getBackups'],
   formData: Record<string, unknown>,
   onChange = jest.fn(),
+  required = true,
 ) {
   const props = {
     schema: { title: 'Backup to restore' },
@@ -35,7 +36,7 @@ function render(
     onFocus: jest.fn(),
     disabled: false,
     readonly: false,
-    required: true,
+    required,
     rawErrors: [],
     name: 'backupKey',
   } as any;
@@ -77,10 +78,44 @@ describe('BackupPicker', () => {
     await render(getBackups, {});
     expect(
       await screen.findByText(
-        'Choose the database first (form field "entity").',
+        'Choose the database first: its backups are listed here.',
       ),
     ).toBeInTheDocument();
     expect(getBackups).not.toHaveBeenCalled();
+  });
+
+  it('says truthfully what an empty optional field restores', async () => {
+    const unverified = (day: number): BackupEntry => ({
+      ...entry(day),
+      verification: 'unverified',
+    });
+    await render(
+      async () => ({ items: [unverified(24), entry(23), unverified(22)] }),
+      { entity: 'qawave-postgresql' },
+      jest.fn(),
+      false,
+    );
+    expect(
+      await screen.findByText(
+        'Left empty: the newest verified backup (2026-11-23 02:00 UTC · 3.0 MiB · passed).',
+      ),
+    ).toBeInTheDocument();
+  });
+
+  it('says when nothing is verified that an empty field restores the newest complete backup', async () => {
+    await render(
+      async () => ({
+        items: [entry(24, false), { ...entry(23), verification: 'unverified' }],
+      }),
+      { entity: 'orders-postgresql' },
+      jest.fn(),
+      false,
+    );
+    expect(
+      await screen.findByText(
+        'None of these backups is verified yet. Left empty: the newest complete backup (2026-11-23 02:00 UTC · 3.0 MiB · unverified).',
+      ),
+    ).toBeInTheDocument();
   });
 
   it('says why the backups could not be listed', async () => {

@@ -40,6 +40,24 @@ export function describeBackup(backup: BackupEntry): string {
   return `${when} · ${formatBytes(backup.size)} · ${state}`;
 }
 
+/**
+ * What an empty optional field restores, as the backend decides it: the newest verified
+ * complete backup, else the newest complete one.
+ */
+export function emptyChoice(items: BackupEntry[]): string {
+  const verified = items.find(b => b.complete && b.verification === 'passed');
+  if (verified)
+    return `Left empty: the newest verified backup (${describeBackup(
+      verified,
+    )}).`;
+  const complete = items.find(b => b.complete);
+  if (complete)
+    return `None of these backups is verified yet. Left empty: the newest complete backup (${describeBackup(
+      complete,
+    )}).`;
+  return 'None of these backups is complete: there is nothing to restore.';
+}
+
 /** The database entity ref the picker lists backups of, or an explanation of what is missing. */
 export function pickerEntityRef(
   options: BackupPickerUiOptions | undefined,
@@ -48,7 +66,9 @@ export function pickerEntityRef(
   const field = options?.entityField ?? 'entity';
   const raw = options?.entity ?? formData?.[field];
   if (typeof raw !== 'string' || raw === '')
-    return { problem: `Choose the database first (form field "${field}").` };
+    return {
+      problem: 'Choose the database first: its backups are listed here.',
+    };
   try {
     return {
       ref: stringifyEntityRef(parseEntityRef(raw, { defaultKind: 'resource' })),
@@ -83,6 +103,8 @@ export function BackupPicker(
     helper = `Backups could not be listed: ${backups.error.message}`;
   else if (backups.value?.length === 0)
     helper = 'This database has no backups yet.';
+  else if (backups.value && !props.required)
+    helper = emptyChoice(backups.value);
   const items = backups.value ?? [];
   const value = props.formData ?? '';
   return (

@@ -1,7 +1,9 @@
 import { useApi } from '@backstage/core-plugin-api';
 import {
+  BackupHealth,
   BackupObjectives,
   DrillFacts,
+  VerificationFacts,
   formatBytes,
   formatDuration,
 } from '@pg-backup/backstage-plugin-pg-backup-common';
@@ -15,39 +17,25 @@ import { utcDate } from '../formatting';
 const DAY_MS = 86_400_000;
 
 /**
- * The last backup with its size and verification, retention and encryption badges, and the
- * last drill against its cadence. Each part fails on its own, so the card never loses its status.
+ * The last backup (the health's recovery point: the newest backup that can be restored, the
+ * same one the status and the fleet name) with its size and verification, retention and
+ * encryption badges, and the last drill against its cadence. Each part fails on its own, so the
+ * card never loses its status.
  */
 export function BackupFactsLine(props: {
   entityRef: string;
   objectives: BackupObjectives;
+  health: BackupHealth;
+  lastVerification?: VerificationFacts;
   lastDrill?: DrillFacts;
-  /** Changes when the health was re-read (e.g. after "Back up now"): the backups are re-read too. */
-  refreshKey?: string;
 }) {
   const api = useApi(pgBackupApiRef);
-  const backups = useAsync(
-    () => api.getBackups(props.entityRef, { limit: 1 }),
-    [api, props.entityRef, props.refreshKey],
-  );
   const storage = useAsync(
     () => api.getStoragePolicy(props.entityRef),
     [api, props.entityRef],
   );
-  const last = backups.value?.items[0];
   const retentionDays = Math.round(props.objectives.retentionMs / DAY_MS);
-  let lastBackup = 'Last backup: loading…';
-  if (backups.error)
-    lastBackup = `Last backup: could not be read (${backups.error.message})`;
-  else if (backups.value && !last) lastBackup = 'Last backup: none found';
-  else if (last)
-    lastBackup = `Last backup: ${utcDate(last.takenAt)} · ${formatBytes(
-      last.size,
-    )} · ${
-      last.complete
-        ? `verification ${last.verification}`
-        : 'incomplete (no manifest)'
-    }`;
+  const lastBackup = describeLastBackup(props.health, props.lastVerification);
   const drill = props.lastDrill
     ? describeDrill(props.lastDrill, props.objectives)
     : 'Last drill: none recorded';
@@ -91,6 +79,33 @@ export function BackupFactsLine(props: {
       </Typography>
     </Box>
   );
+}
+
+/** "Last backup: <when> · <size> · verified", from the recovery point. */
+export function describeLastBackup(
+  health: BackupHealth,
+  lastVerification?: VerificationFacts,
+): string {
+  const point = health.recoveryPoint;
+  if (!point) {
+    const unreadable = health.findings.find(
+      f => f.code === 'fact-unavailable' && f.subject === 'backups',
+    );
+    return unreadable
+      ? `Last backup: could not be read (${unreadable.message.replace(
+          /^Could not read backup objects in S3: /,
+          '',
+        )})`
+      : 'Last backup: none that can be restored';
+  }
+  let verification = 'not verified';
+  if (lastVerification?.backupKey === point.key)
+    verification = lastVerification.passed
+      ? 'verification passed'
+      : 'verification failed';
+  return `Last backup: ${utcDate(point.time)} · ${formatBytes(
+    point.size,
+  )} · ${verification}`;
 }
 
 /** "Last drill: <when> · passed · RTO 1h 10m of 4h · next due <when>". */

@@ -48,7 +48,6 @@ function render(
         [
           pgBackupApiRef,
           {
-            getBackups: async () => ({ items: [] }),
             getStoragePolicy: async () => Promise.reject(new Error('not set')),
             ...api,
           },
@@ -112,6 +111,77 @@ describe('EntityPgBackupHealthCard', () => {
     expect(
       screen.getByText(/Next scheduled run: Wed, 25 Nov 2026 02:00:00 GMT/),
     ).toBeInTheDocument();
+    // The finding under its severity, with a title for people and the code as its tooltip.
+    const criticalFindings = screen.getByRole('list', {
+      name: 'Threatens recovery',
+    });
+    expect(criticalFindings).toHaveTextContent(
+      'Recovery point older than the RPO',
+    );
+    expect(screen.getByTitle('rpo-exceeded')).toHaveTextContent(
+      'Recovery point older than the RPO',
+    );
+    expect(screen.queryByText(/critical · rpo-exceeded/)).toBeNull();
+  });
+
+  it('puts the finding that threatens recovery first, groups by severity and shows a suspended schedule instead of a next run', async () => {
+    await render(annotated, {
+      getHealth: async () => ({
+        ...critical,
+        health: {
+          ...critical.health,
+          summary:
+            'The backup CronJob postgresql-backup is suspended: no new backups will be taken',
+          nextRun: '2026-11-24T12:00:00.000Z',
+          schedules: [
+            {
+              role: 'backup',
+              cronJob: 'postgresql-backup',
+              state: 'suspended',
+            },
+            {
+              role: 'checkpoint',
+              cronJob: 'postgresql-wal-checkpoint',
+              state: 'scheduled',
+              nextRun: '2026-11-24T12:00:00.000Z',
+            },
+          ],
+          findings: [
+            {
+              code: 'cronjob-suspended',
+              severity: 'critical',
+              subject: 'postgresql-backup',
+              message:
+                'The backup CronJob postgresql-backup is suspended: no new backups will be taken',
+            },
+            {
+              code: 'access-logging-disabled',
+              severity: 'warning',
+              message: 'S3 server access logging is disabled on the bucket',
+            },
+          ],
+        },
+      }),
+    });
+    expect(
+      await screen.findByText(
+        'Next backup: suspended (CronJob postgresql-backup)',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText('Next checkpoint: Tue, 24 Nov 2026 12:00:00 GMT'),
+    ).toBeInTheDocument();
+    expect(screen.queryByText(/Next scheduled run/)).toBeNull();
+    const groups = screen
+      .getAllByRole('list')
+      .map(l => l.getAttribute('aria-label'));
+    expect(groups).toEqual(['Threatens recovery', 'Needs attention']);
+    expect(
+      screen.getByRole('list', { name: 'Threatens recovery' }),
+    ).toHaveTextContent('Backup schedule suspended');
+    expect(
+      screen.getByRole('list', { name: 'Needs attention' }),
+    ).toHaveTextContent('Bucket access logging off');
   });
 
   it('says when facts could not be read', async () => {
@@ -212,14 +282,11 @@ describe('EntityPgBackupHealthCard', () => {
       job: 'postgresql-backup-manual-abc',
       cronJob: 'postgresql-backup',
     }));
-    const getBackups = jest.fn(async () => ({ items: [] }));
-    await render(
-      annotated,
-      { getHealth, getJob, triggerBackup, getBackups },
-      true,
-    );
+    await render(annotated, { getHealth, getJob, triggerBackup }, true);
     const button = await screen.findByRole('button', { name: 'Back up now' });
-    expect(getBackups).toHaveBeenCalledTimes(1);
+    expect(
+      screen.getByText(/^Last backup: Tue, 24 Nov 2026 03:00:00 GMT/),
+    ).toBeInTheDocument();
     health = {
       ...critical,
       health: {
@@ -227,6 +294,13 @@ describe('EntityPgBackupHealthCard', () => {
         evaluatedAt: '2026-11-24T10:05:00.000Z',
         status: 'healthy',
         summary: 'Last good backup 0s ago — within RPO 6h',
+        recoveryPoint: {
+          time: '2026-11-24T10:04:00.000Z',
+          ageMs: 60_000,
+          key: 'postgresql/daily/qawave_20261124_100400.dump',
+          role: 'backup',
+          size: 48_100_000,
+        },
         findings: [],
       },
     };
@@ -252,8 +326,12 @@ describe('EntityPgBackupHealthCard', () => {
     );
     expect(await screen.findByText('Healthy')).toBeInTheDocument();
     expect(getHealth).toHaveBeenCalledTimes(2);
-    // The last-backup line is re-read with the health, so the new backup shows.
-    expect(getBackups).toHaveBeenCalledTimes(2);
+    // The last-backup line is the health's recovery point, so the new backup shows with it.
+    expect(
+      screen.getByText(
+        'Last backup: Tue, 24 Nov 2026 10:04:00 GMT · 46 MiB · not verified',
+      ),
+    ).toBeInTheDocument();
   });
 
   it('says why a backup could not be started', async () => {
@@ -292,6 +370,21 @@ describe('EntityPgBackupHealthCard', () => {
     await render(entity, {
       getHealth: async () => ({
         ...critical,
+        health: {
+          ...critical.health,
+          recoveryPoint: {
+            time: '2026-11-24T02:00:00.000Z',
+            ageMs: 8 * HOUR,
+            key: 'postgresql/daily/qawave_20261124_020000.dump',
+            role: 'backup',
+            size: 3 * 1024 * 1024,
+          },
+        },
+        lastVerification: {
+          backupKey: 'postgresql/daily/qawave_20261124_020000.dump',
+          verifiedAt: '2026-11-24T04:00:00.000Z',
+          passed: true,
+        },
         lastDrillTime: '2026-09-01T10:00:00.000Z',
         lastDrill: {
           performedAt: '2026-09-01T10:00:00.000Z',
@@ -299,23 +392,9 @@ describe('EntityPgBackupHealthCard', () => {
           measuredRtoMs: 70 * 60_000,
         },
       }),
-      getBackups: async () => ({
-        items: [
-          {
-            key: 'postgresql/daily/qawave_20261124_020000.dump',
-            role: 'backup',
-            size: 3 * 1024 * 1024,
-            takenAt: '2026-11-24T02:00:00.000Z',
-            lastModified: '2026-11-24T02:01:00.000Z',
-            complete: true,
-            verification: 'passed',
-          },
-        ],
-      }),
       getStoragePolicy: async () => ({
         bucket: 'qawave-backups',
         prefix: 'postgresql/daily/',
-        endpoint: 'https://s3.example',
         lifecycleRules: [],
         expirationDays: 30,
         defaultEncryption: 'AES256',
@@ -344,10 +423,24 @@ describe('EntityPgBackupHealthCard', () => {
 
   it('keeps the status when the backups and storage policy cannot be read', async () => {
     await render(annotated, {
-      getHealth: async () => critical,
-      getBackups: async () => {
-        throw new Error('S3 list failed with HTTP 403');
-      },
+      getHealth: async () => ({
+        ...critical,
+        partial: true,
+        health: {
+          ...critical.health,
+          recoveryPoint: undefined,
+          findings: [
+            {
+              code: 'fact-unavailable',
+              severity: 'unknown',
+              subject: 'backups',
+              message:
+                'Could not read backup objects in S3: S3 list failed with HTTP 403',
+            },
+            ...critical.health.findings,
+          ],
+        },
+      }),
       getStoragePolicy: async () => {
         throw new Error('S3 get lifecycle failed with HTTP 403');
       },

@@ -12,9 +12,6 @@ import {
 } from '@pg-backup/backstage-plugin-pg-backup-common';
 import Box from '@material-ui/core/Box';
 import LinearProgress from '@material-ui/core/LinearProgress';
-import List from '@material-ui/core/List';
-import ListItem from '@material-ui/core/ListItem';
-import ListItemText from '@material-ui/core/ListItemText';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
@@ -22,6 +19,8 @@ import { BackupFactsLine } from './BackupFactsLine';
 import { HealthStatusLabel } from '../HealthStatusLabel';
 import { PgBackupTargetGate } from '../PgBackupTargetGate';
 import { BackupNowButton } from './BackupNowButton';
+import { FindingGroups } from './FindingGroups';
+import { ScheduleLines } from './ScheduleLines';
 import { pgBackupApiRef } from '../../api/PgBackupApi';
 
 const useStyles = makeStyles(theme => ({
@@ -82,27 +81,13 @@ function HealthCardContent(props: {
       <BackupFactsLine
         entityRef={props.entityRef}
         objectives={props.objectives}
+        health={health}
+        lastVerification={value.lastVerification}
         lastDrill={value.lastDrill}
-        refreshKey={health.evaluatedAt}
       />
-      {health.nextRun && (
-        <Typography variant="body2">
-          Next scheduled run: {new Date(health.nextRun).toUTCString()}
-        </Typography>
-      )}
+      <ScheduleLines health={health} />
       <BackupNowButton entityRef={props.entityRef} onFinished={retry} />
-      {health.findings.length > 0 && (
-        <List dense aria-label="findings">
-          {health.findings.map((finding, index) => (
-            <ListItem key={`${finding.code}-${index}`} disableGutters>
-              <ListItemText
-                primary={finding.message}
-                secondary={`${finding.severity} · ${finding.code}`}
-              />
-            </ListItem>
-          ))}
-        </List>
-      )}
+      <FindingGroups findings={health.findings} />
     </Box>
   );
 }

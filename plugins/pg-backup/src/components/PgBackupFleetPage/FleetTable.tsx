@@ -9,6 +9,7 @@ import { useMemo } from 'react';
 import { HealthStatusLabel } from '../HealthStatusLabel';
 import { compareStatus } from './fleetFilter';
 import {
+  describeEvaluation,
   formatAgainstObjective,
   lastDrillTime,
   recoveryPointAgeMs,
@@ -42,8 +43,12 @@ function LastDrill(props: { entry: FleetEntry }) {
   );
 }
 
+/** Ages are as of each row's evaluation, the moment its status and summary were made. */
+const evaluated = (entry: FleetEntry) => new Date(entry.evaluatedAt);
+
 function columns(now: Date): TableColumn<FleetEntry>[] {
-  const age = (entry: FleetEntry) => recoveryPointAgeMs(entry, now) ?? Infinity;
+  const age = (entry: FleetEntry) =>
+    recoveryPointAgeMs(entry, evaluated(entry)) ?? Infinity;
   return [
     {
       title: 'Database',
@@ -58,10 +63,14 @@ function columns(now: Date): TableColumn<FleetEntry>[] {
       field: 'status',
       customSort: (a, b) =>
         compareStatus(a, b) || a.title.localeCompare(b.title),
+      cellStyle: { minWidth: 320 },
       render: entry => (
         <>
           <HealthStatusLabel status={entry.status} />
           <Typography variant="body2">{entry.summary}</Typography>
+          <Typography variant="caption" color="textSecondary">
+            {describeEvaluation(entry, now)}
+          </Typography>
         </>
       ),
     },
@@ -70,7 +79,10 @@ function columns(now: Date): TableColumn<FleetEntry>[] {
       field: 'recoveryPointTime',
       customSort: byNumber(age),
       render: entry =>
-        formatAgainstObjective(recoveryPointAgeMs(entry, now), entry.rpoMs),
+        formatAgainstObjective(
+          recoveryPointAgeMs(entry, evaluated(entry)),
+          entry.rpoMs,
+        ),
     },
     {
       title: 'Last backup size',

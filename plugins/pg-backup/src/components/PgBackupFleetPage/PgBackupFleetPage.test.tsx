@@ -11,17 +11,20 @@ import { PgBackupApi, pgBackupApiRef } from '../../api/PgBackupApi';
 import { PgBackupFleetPage } from './PgBackupFleetPage';
 import { HOUR, fleetEntry } from './fleetEntries.testData';
 
-// The page measures ages at load time, so the fixtures are relative to the real clock.
+// The page shows when each row was evaluated against the real clock, so the fixtures are
+// relative to it: evaluated 15 minutes ago, ages as of that evaluation.
 const hoursAgo = (hours: number) =>
   new Date(Date.now() - hours * HOUR).toISOString();
+const evaluatedAt = hoursAgo(0.25);
 
-const orders = fleetEntry({ recoveryPointTime: hoursAgo(5) });
+const orders = fleetEntry({ recoveryPointTime: hoursAgo(5.25), evaluatedAt });
 const billing = fleetEntry({
   entityRef: 'resource:default/billing-postgresql',
   title: 'Billing, EU',
   status: 'critical',
   summary: 'Last good backup 30h ago — RPO 6h exceeded',
-  recoveryPointTime: hoursAgo(30),
+  recoveryPointTime: hoursAgo(30.25),
+  evaluatedAt,
   rpoMet: false,
   owner: 'group:default/payments',
   system: 'system:default/billing',
@@ -35,7 +38,8 @@ const inventory = fleetEntry({
   title: 'Inventory',
   status: 'warning',
   summary: 'No backup has ever been verified by a restore',
-  recoveryPointTime: hoursAgo(2),
+  recoveryPointTime: hoursAgo(2.25),
+  evaluatedAt,
   findingCodes: ['backup-never-verified'],
 });
 
@@ -85,7 +89,18 @@ describe('PgBackupFleetPage', () => {
     expect(
       row.getByText('Last good backup 5h ago — within RPO 6h'),
     ).toBeInTheDocument();
+    // The age is the one the summary gives, as of the evaluation shown under it.
     expect(row.getByText('5h / 6h')).toBeInTheDocument();
+    expect(
+      row.getByText(
+        new RegExp(
+          `^Evaluated (${evaluatedAt.slice(0, 10)} )?${evaluatedAt.slice(
+            11,
+            16,
+          )} UTC, 15m ago$`,
+        ),
+      ),
+    ).toBeInTheDocument();
     expect(row.getByText('3.0 MiB')).toBeInTheDocument();
     expect(row.getByText(/2026-10-01, passed/)).toBeInTheDocument();
     expect(row.getByText('RTO 1h 12m / 4h')).toBeInTheDocument();

@@ -30,6 +30,20 @@ export function formatAgainstObjective(
   return `${formatMinutes(valueMs)} / ${formatMinutes(objectiveMs)}`;
 }
 
+/** "Evaluated 12:03 UTC, 4m ago": when a row's status was made, to the minute. */
+export function describeEvaluation(entry: FleetEntry, now: Date): string {
+  const time = Date.parse(entry.evaluatedAt);
+  if (Number.isNaN(time)) return 'Evaluation time unknown';
+  const at = new Date(time).toISOString();
+  const day =
+    at.slice(0, 10) === now.toISOString().slice(0, 10)
+      ? ''
+      : `${at.slice(0, 10)} `;
+  return `Evaluated ${day}${at.slice(11, 16)} UTC, ${formatMinutes(
+    Math.max(0, now.getTime() - time),
+  )} ago`;
+}
+
 /** When the latest drill was performed, from the drill record or the older time-only field. */
 export function lastDrillTime(entry: FleetEntry): string | undefined {
   return entry.lastDrill?.performedAt ?? entry.lastDrillTime;
