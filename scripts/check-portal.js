@@ -521,8 +521,8 @@ async function main() {
         }`,
       );
     }
-    const jobs = await answer(`${qawaveApi}/jobs`);
-    const seededFailure = (jobs.body?.jobs?.value ?? []).find(
+    const jobList = await answer(`${qawaveApi}/jobs`);
+    const seededFailure = (jobList.body?.jobs?.value ?? []).find(
       j => j.state === 'failed',
     );
     record(

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
-import { answerClientError } from './rootHttpRouter';
+import { answerClientError, withoutStacks } from './rootHttpRouter';
 
 describe('answerClientError', () => {
   let server: http.Server;
@@ -53,5 +53,38 @@ describe('answerClientError', () => {
   it('still serves requests within the limit', async () => {
     const res = await fetch(`http://127.0.0.1:${port}/?q=${'x'.repeat(1000)}`);
     expect(await res.text()).toBe('ok');
+  });
+});
+
+describe('withoutStacks', () => {
+  it('drops the stack of an error body and of its causes, and keeps the rest', () => {
+    expect(
+      withoutStacks({
+        error: {
+          name: 'NotFoundError',
+          message: 'No entity named nope',
+          stack:
+            'NotFoundError: No entity\n    at /work/main/node_modules/x.js:1:1',
+          cause: { name: 'Error', message: 'inner', stack: 'at /srv/y.js' },
+        },
+        request: { method: 'GET', url: '/api/catalog/x' },
+        response: { statusCode: 404 },
+      }),
+    ).toEqual({
+      error: {
+        name: 'NotFoundError',
+        message: 'No entity named nope',
+        cause: { name: 'Error', message: 'inner' },
+      },
+      request: { method: 'GET', url: '/api/catalog/x' },
+      response: { statusCode: 404 },
+    });
+  });
+
+  it('leaves every other body alone', () => {
+    const body = { error: 'not an error body', stack: 'kept' };
+    expect(withoutStacks(body)).toBe(body);
+    expect(withoutStacks([1, 2])).toEqual([1, 2]);
+    expect(withoutStacks(undefined)).toBeUndefined();
   });
 });

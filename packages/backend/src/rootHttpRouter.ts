@@ -40,23 +40,50 @@ export function answerClientError(
   );
 }
 
+type ErrorBody = {
+  error?: { stack?: unknown; cause?: unknown };
+  response?: { statusCode?: unknown };
+};
+
+/** An error body (Backstage's ErrorResponseBody) without stack traces, its causes' included. */
+export function withoutStacks(body: unknown): unknown {
+  const errorBody = body as ErrorBody | undefined;
+  if (
+    typeof errorBody?.error !== 'object' ||
+    errorBody.error === null ||
+    typeof errorBody.response?.statusCode !== 'number'
+  )
+    return body;
+  const strip = (error: unknown): unknown => {
+    if (typeof error !== 'object' || error === null) return error;
+    const {
+      stack: _stack,
+      cause,
+      ...rest
+    } = error as {
+      stack?: unknown;
+      cause?: unknown;
+    };
+    return cause === undefined ? rest : { ...rest, cause: strip(cause) };
+  };
+  return { ...errorBody, error: strip(errorBody.error) };
+}
+
 /**
- * The root HTTP router with Backstage's default middleware, except that error bodies never
- * carry stack traces (Backstage adds them when NODE_ENV is `development`, which `yarn start`
- * sets, and they hold the backend's absolute file paths), and requests Node.js cannot parse,
- * such as a URL over 16 KiB, get a JSON error instead of an empty response.
+ * Backstage's root HTTP router and default middleware, with two changes for a portal people
+ * use: error bodies never carry stack traces (every plugin's error handler adds them when
+ * NODE_ENV is `development`, which `yarn start` sets, and they hold the backend's absolute file
+ * paths), and requests Node.js cannot parse, such as a URL over 16 KiB, get a JSON error instead
+ * of an empty response.
  */
 export const portalRootHttpRouter = rootHttpRouterServiceFactory({
-  configure({ app, server, middleware, routes, healthRouter }) {
+  configure({ app, server, applyDefaults }) {
     server.on('clientError', answerClientError);
-    app.use(middleware.helmet());
-    app.use(middleware.cors());
-    app.use(middleware.compression());
-    app.use(middleware.logging());
-    app.use(middleware.rateLimit());
-    app.use(healthRouter);
-    app.use(routes);
-    app.use(middleware.notFound());
-    app.use(middleware.error({ showStackTraces: false }));
+    app.use((_req, res, next) => {
+      const json = res.json.bind(res);
+      res.json = body => json(withoutStacks(body));
+      next();
+    });
+    applyDefaults();
   },
 });

@@ -197,3 +197,57 @@ export function kubectlJobs(namespace: string): KubectlJob[] {
       .map(c => c.type),
   }));
 }
+
+/** Runs kubectl against the portal's sandbox cluster, as an operator would; returns stdout. */
+export function kubectl(...args: string[]): string {
+  return execFileSync(
+    'kubectl',
+    ['--kubeconfig', path.join(ROOT, '.sandbox/kubeconfig'), ...args],
+    { encoding: 'utf8' },
+  );
+}
+
+/** Runs the AWS CLI against the portal's sandbox S3, as an operator would; returns stdout. */
+export function aws(...args: string[]): string {
+  return execFileSync(
+    'aws',
+    ['--endpoint-url', 'http://127.0.0.1:4566', ...args],
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: 'sandbox',
+        AWS_SECRET_ACCESS_KEY: 'sandbox-secret',
+        AWS_DEFAULT_REGION: 'us-east-1',
+      },
+    },
+  );
+}
+
+/**
+ * The words of table headers and cells under `scope` that the browser broke across lines
+ * ("suc/cee/ded"), each with the text of its cell. A compound that wraps at its hyphen or
+ * slash, as typesetting allows, is not a broken word.
+ */
+export async function brokenWords(scope: Locator): Promise<string[]> {
+  return scope.evaluate(root => {
+    const broken: string[] = [];
+    for (const cell of Array.from(root.querySelectorAll('th, td'))) {
+      const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = node.textContent ?? '';
+        for (const match of Array.from(text.matchAll(/[^\s\-/]+/g))) {
+          const range = document.createRange();
+          range.setStart(node, match.index ?? 0);
+          range.setEnd(node, (match.index ?? 0) + match[0].length);
+          const lines = new Set(
+            Array.from(range.getClientRects()).map(r => Math.round(r.top)),
+          );
+          if (lines.size > 1)
+            broken.push(`${match[0]} (in "${cell.textContent?.trim()}")`);
+        }
+      }
+    }
+    return broken;
+  });
+}

@@ -9,7 +9,10 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { formatBackupKey } from '@pg-backup/backstage-plugin-pg-backup-common';
+import {
+  CronSchedule,
+  formatBackupKey,
+} from '@pg-backup/backstage-plugin-pg-backup-common';
 import { Sandbox } from '../Sandbox';
 import { S3Sandbox } from '../s3/S3Sandbox';
 import { seedBucket, ObjectSeed } from '../s3/seedBuckets';
@@ -213,11 +216,40 @@ async function waitForJob(
 }
 
 /** Creates a Job from a CronJob as `kubectl create job --from=cronjob/...` does. */
+/**
+ * The CronJob's scheduled times before now, newest first: the runs the seeded history
+ * stands for (a CronJob with no readable schedule gets the last whole minutes instead).
+ */
+function previousRuns(cronJob: Obj, count: number): Date[] {
+  const cron = CronSchedule.parse(
+    cronJob.spec.schedule,
+    cronJob.spec.timeZone ?? 'UTC',
+  );
+  const runs: Date[] = [];
+  let before = new Date();
+  while (runs.length < count) {
+    const due =
+      typeof cron === 'string'
+        ? undefined
+        : cron.previousAtOrBefore(before, 31 * 86_400_000);
+    const next =
+      due ?? new Date(Math.floor(before.getTime() / 60_000) * 60_000 - 60_000);
+    runs.push(next);
+    before = new Date(next.getTime() - 1000);
+  }
+  return runs;
+}
+
+/**
+ * A Job made from the CronJob's template the way the CronJob controller makes it for a
+ * scheduled time: named `<cronjob>-<minutes since epoch>`, with the scheduled-timestamp
+ * annotation and the CronJob as its controller (not the "manual" annotation of kubectl).
+ */
 function jobFromCronJob(
   sandbox: Sandbox,
   namespace: string,
   cronJobName: string,
-  jobName: string,
+  scheduled: Date,
   envOverrides: Record<string, string> = {},
   backoffLimit?: number,
 ): Obj {
@@ -226,6 +258,7 @@ function jobFromCronJob(
     namespace,
     cronJobName,
   ) as Obj;
+  const jobName = `${cronJobName}-${Math.floor(scheduled.getTime() / 60_000)}`;
   const template = structuredClone(cronJob.spec.jobTemplate);
   if (backoffLimit !== undefined) template.spec.backoffLimit = backoffLimit;
   for (const container of template.spec.template.spec.containers) {
@@ -241,7 +274,12 @@ function jobFromCronJob(
       name: jobName,
       namespace,
       labels: template.metadata?.labels,
-      annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' },
+      annotations: {
+        ...template.metadata?.annotations,
+        'batch.kubernetes.io/cronjob-scheduled-timestamp': scheduled
+          .toISOString()
+          .replace(/\.\d{3}Z$/, 'Z'),
+      },
       ownerReferences: [controllerRef(cronJob)],
     },
     spec: template.spec,
@@ -382,14 +420,18 @@ export async function seedWorld(options: SeedWorldOptions): Promise<void> {
       },
     } as KubeObject);
 
-    // History: one real failed run (a bucket that does not exist), then a real successful one.
-    const stamp = Date.now().toString(36);
+    // History: one real failed run (a bucket that does not exist), then a real successful one,
+    // standing for the CronJob's last two scheduled runs.
+    const [lastRun, runBefore] = previousRuns(
+      sandbox.store.get(TYPES.CronJob, ns, world.cronJob) as Obj,
+      2,
+    );
     if (world.namespace === 'qawave') {
       const failed = jobFromCronJob(
         sandbox,
         ns,
         world.cronJob,
-        `${world.cronJob}-seed-failed-${stamp}`,
+        runBefore,
         { S3_BUCKET: 'qawave-backups-missing' },
         0,
       );
@@ -404,12 +446,7 @@ export async function seedWorld(options: SeedWorldOptions): Promise<void> {
     // Kubernetes times have whole seconds: start the good run in a later second than the failed
     // one ended, so which run is the last one is never a tie.
     await new Promise(r => setTimeout(r, 1000 - (Date.now() % 1000) + 10));
-    const real = jobFromCronJob(
-      sandbox,
-      ns,
-      world.cronJob,
-      `${world.cronJob}-seed-${stamp}`,
-    );
+    const real = jobFromCronJob(sandbox, ns, world.cronJob, lastRun);
     const result = await waitForJob(sandbox, ns, real.metadata.name);
     if (result !== 'Complete')
       throw new Error(

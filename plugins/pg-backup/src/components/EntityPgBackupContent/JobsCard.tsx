@@ -15,7 +15,6 @@ import {
 } from '@pg-backup/backstage-plugin-pg-backup-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
-import Table from '@material-ui/core/Table';
 import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
@@ -28,6 +27,7 @@ import { pgBackupApiRef } from '../../api/PgBackupApi';
 import { StatusText } from '../HealthStatusLabel';
 import { JobLogDialog } from './JobLogDialog';
 import { utcMinute } from '../formatting';
+import { WordSafeTable } from '../WordSafeTable';
 
 /** How often the Jobs are re-read while one is running. */
 export const JOBS_REFRESH_MS = 5000;
@@ -113,7 +113,7 @@ function CronJobsTable(props: { cronJobs: CronJobSummary[] }) {
       </Typography>
     );
   return (
-    <Table size="small" aria-label="CronJobs">
+    <WordSafeTable aria-label="CronJobs">
       <TableHead>
         <TableRow>
           <TableCell>CronJob</TableCell>
@@ -139,7 +139,7 @@ function CronJobsTable(props: { cronJobs: CronJobSummary[] }) {
           </TableRow>
         ))}
       </TableBody>
-    </Table>
+    </WordSafeTable>
   );
 }
 
@@ -165,7 +165,7 @@ function JobsTable(props: {
   if (props.jobs.length === 0)
     return <Typography variant="body2">No Jobs in the cluster.</Typography>;
   return (
-    <Table size="small" aria-label="Jobs">
+    <WordSafeTable aria-label="Jobs">
       <TableHead>
         <TableRow>
           <TableCell>Job</TableCell>
@@ -219,6 +219,6 @@ function JobsTable(props: {
           </TableRow>
         ))}
       </TableBody>
-    </Table>
+    </WordSafeTable>
   );
 }

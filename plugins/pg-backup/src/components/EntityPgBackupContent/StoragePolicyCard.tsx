@@ -9,7 +9,6 @@ import {
   StoragePolicy,
   formatBytes,
 } from '@pg-backup/backstage-plugin-pg-backup-common';
-import Table from '@material-ui/core/Table';
 import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
@@ -18,6 +17,7 @@ import Typography from '@material-ui/core/Typography';
 import useAsync from 'react-use/esm/useAsync';
 import { pgBackupApiRef } from '../../api/PgBackupApi';
 import { StatusText } from '../HealthStatusLabel';
+import { WordSafeTable } from '../WordSafeTable';
 
 const DAY_MS = 86_400_000;
 
@@ -95,7 +95,7 @@ function PolicyBody(props: {
         last {policy.windowDays} days
       </Typography>
       {policy.lifecycleRules.length > 0 && (
-        <Table size="small" aria-label="lifecycle rules">
+        <WordSafeTable aria-label="lifecycle rules">
           <TableHead>
             <TableRow>
               <TableCell>Rule</TableCell>
@@ -120,7 +120,7 @@ function PolicyBody(props: {
               </TableRow>
             ))}
           </TableBody>
-        </Table>
+        </WordSafeTable>
       )}
     </>
   );

@@ -11,6 +11,8 @@ import { makeStyles } from '@material-ui/core/styles';
 
 const useStyles = makeStyles({
   subheader: { lineHeight: 2, background: 'inherit' },
+  // Long messages wrap at spaces; only a token wider than the card (an object key) may break.
+  message: { whiteSpace: 'normal', overflowWrap: 'break-word' },
 });
 
 const SEVERITY_HEADINGS: Record<FindingSeverity, string> = {
@@ -42,6 +44,7 @@ export function FindingGroups(props: { findings: HealthFinding[] }) {
             .map((finding, index) => (
               <ListItem key={`${finding.code}-${index}`} disableGutters>
                 <ListItemText
+                  secondaryTypographyProps={{ className: classes.message }}
                   primary={
                     <span title={finding.code}>
                       {findingTitle(finding.code)}

@@ -122,10 +122,24 @@ function columns(now: Date): TableColumn<FleetEntry>[] {
   ];
 }
 
+/** Words wrap at spaces only, never inside ("recor/ded"); headers stay on one line. */
+const WORD_SAFE = { wordBreak: 'normal', overflowWrap: 'normal' } as const;
+
+function wordSafe(column: TableColumn<FleetEntry>): TableColumn<FleetEntry> {
+  return {
+    ...column,
+    cellStyle: { ...WORD_SAFE, ...(column.cellStyle as object) },
+    headerStyle: { whiteSpace: 'nowrap', ...column.headerStyle },
+  };
+}
+
 /** The databases shown, worst first, sortable by status, recovery point age and size. */
 export function FleetTable(props: { entries: FleetEntry[]; now: Date }) {
   // Stable columns keep the user's sort order across re-renders.
-  const tableColumns = useMemo(() => columns(props.now), [props.now]);
+  const tableColumns = useMemo(
+    () => columns(props.now).map(wordSafe),
+    [props.now],
+  );
   // The table annotates its rows in place, so it gets copies.
   const rows = useMemo(
     () => props.entries.map(entry => ({ ...entry })),

@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  HEALTH_STATUS,
+  aws,
+  backupHealthCard,
+  brokenWords,
+  entityPage,
+  expect,
+  kubectl,
+  saveScreenshot,
+  section,
+  test,
+  visit,
+} from './portal';
+
+// Tampering as an operator would, with kubectl and the AWS CLI, on the analytics database (the
+// other suites read qawave and orders); everything is put back at the end.
+const NAMESPACE = 'analytics';
+const CRONJOB = 'analytics-backup';
+const BUCKET = 's3://analytics-backups/pg/';
+const FUTURE_EMPTY = `${BUCKET}analytics_20991231_235959.dump`;
+
+/** A dump key of now, like the agent's, for a copy without a manifest. */
+function keyOfNow(): string {
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace('T', '_')
+    .slice(0, 15);
+  return `${BUCKET}analytics_${stamp}.dump`;
+}
+
+function suspend(value: boolean) {
+  kubectl(
+    'patch',
+    'cronjob',
+    CRONJOB,
+    '-n',
+    NAMESPACE,
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec: { suspend: value } }),
+  );
+}
+
+test('the card heads with what threatens recovery, names the restorable backup and shows a suspended schedule', async ({
+  page,
+}) => {
+  const newest = aws('s3', 'ls', BUCKET)
+    .split('\n')
+    .map(line => line.trim().split(/\s+/).pop() ?? '')
+    .filter(name => /^analytics_\d{8}_\d{6}\.dump$/.test(name))
+    .sort()
+    .pop();
+  expect(newest).toBeDefined();
+  const withoutManifest = keyOfNow();
+  try {
+    suspend(true);
+    const empty = path.join(
+      fs.mkdtempSync(path.join(os.tmpdir(), 'pg-backup-e2e-')),
+      'empty.dump',
+    );
+    fs.writeFileSync(empty, '');
+    aws('s3', 'cp', empty, FUTURE_EMPTY);
+    aws('s3', 'cp', `${BUCKET}${newest}`, withoutManifest);
+
+    const card = backupHealthCard(page);
+    const url = entityPage('analytics-postgresql');
+    await visit(page, url, card.getByText(HEALTH_STATUS));
+    // The backend reuses a database's health for up to 30 s: reload until the change shows.
+    await expect
+      .poll(
+        async () => {
+          await visit(page, url, card.getByText(HEALTH_STATUS));
+          return card.innerText();
+        },
+        { timeout: 60_000, intervals: [2_000] },
+      )
+      .toContain('Next backup: suspended');
+
+    await expect(card.getByText(HEALTH_STATUS)).toHaveText('Critical');
+    // The headline: the suspended schedule, not the junk objects nor the bucket's hygiene.
+    await expect(card).toContainText(
+      'The backup CronJob analytics-backup is suspended: no new backups will be taken',
+    );
+    await expect(card).toContainText(
+      `Next backup: suspended (CronJob ${CRONJOB})`,
+    );
+    await expect(card).not.toContainText('Next scheduled run');
+    // "Last backup" is the recovery point: a complete dump, not the empty future-dated object
+    // nor the copy without a manifest.
+    const lastBackup = card.getByText(/^Last backup: /);
+    await expect(lastBackup).not.toContainText('2099');
+    await expect(lastBackup).not.toContainText(' 0 B ');
+    await expect(lastBackup).toContainText(/\d+(\.\d+)? (KiB|MiB|GiB)/);
+
+    // Findings grouped by severity, worst first, with titles for people.
+    const threatens = card.getByRole('list', { name: 'Threatens recovery' });
+    await expect(threatens.locator('[title]').first()).toHaveText(
+      'Backup schedule suspended',
+    );
+    const attention = card.getByRole('list', { name: 'Needs attention' });
+    const titles = await attention
+      .getByRole('listitem')
+      .evaluateAll(items =>
+        items.map(i => i.querySelector('[title]')?.textContent ?? ''),
+      );
+    expect(titles).toContain('Newest object is not a usable backup');
+    expect(titles).toContain('Bucket not encrypted by default');
+    // Anomalies of single objects come after the bucket's hygiene.
+    expect(titles.indexOf('Bucket not encrypted by default')).toBeLessThan(
+      titles.indexOf('Newest object is not a usable backup'),
+    );
+    // The code stays available as the title's tooltip, never as the text people read.
+    await expect(card.locator('[title="cronjob-suspended"]')).toHaveText(
+      'Backup schedule suspended',
+    );
+    await expect(card).not.toContainText('warning ·');
+    // Nothing is cut off: every finding fits the card's width.
+    const overflowing = await card
+      .getByRole('listitem')
+      .evaluateAll(items =>
+        items
+          .filter(i => i.scrollWidth > i.clientWidth + 1)
+          .map(i => i.textContent),
+      );
+    expect(overflowing).toEqual([]);
+    await saveScreenshot(card, 'card-analytics-postgresql-suspended');
+  } finally {
+    suspend(false);
+    aws('s3', 'rm', FUTURE_EMPTY);
+    aws('s3', 'rm', withoutManifest);
+  }
+});
+
+for (const width of [1280, 1920]) {
+  test(`tables do not break words at ${width} px`, async ({ page }) => {
+    await page.setViewportSize({ width, height: 1000 });
+    const url = `${entityPage('qawave-postgresql')}/backups`;
+    const jobs = section(page, 'Jobs');
+    await visit(page, url, jobs.getByRole('row').nth(1));
+    const storage = section(page, 'Storage policy');
+    await expect(storage.getByRole('row').nth(1)).toBeVisible();
+    expect(await brokenWords(jobs)).toEqual([]);
+    expect(await brokenWords(storage)).toEqual([]);
+    await saveScreenshot(page, `tab-backups-qawave-postgresql-${width}`);
+
+    const fleet = page.getByRole('table').filter({ hasText: 'Database' });
+    await visit(page, '/pg-backup', fleet.getByRole('row').nth(1));
+    expect(await brokenWords(fleet)).toEqual([]);
+    await saveScreenshot(page, `fleet-page-${width}`);
+  });
+}
