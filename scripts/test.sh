@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Runs every check of the repository and prints one line per step and, last, the sum of every
-# test and check as `N passed, N failed`; exits non-zero if anything failed. In order: side by
-# side the portal start check (with the browser suite) and the published packages built and
-# packed; then every Jest suite, with beside it at a lower CPU priority the adopter test (the
-# tarballs installed into a freshly generated Backstage app) and the static checks (Backstage
-# version pins, type-check, lint, formatting, publish metadata, API reports); last the secret
-# scan over all their output.
+# test and check as `N passed, N failed`; exits non-zero if anything failed. In order: the
+# published packages built and packed; then side by side the portal start check (with the
+# browser suite), the adopter test (the tarballs installed into a freshly generated Backstage
+# app) and the static checks (Backstage version pins, type-check, lint, formatting, publish
+# metadata, API reports); then every Jest suite alone; last the secret scan over all their output.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh || { echo "bootstrap failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -36,52 +35,41 @@ count() { # <name> <file with 'N passed, N failed' on its last line>
   passed=$((passed + ${line%% passed*})); failed=$((failed + $(echo "$line" | sed -E 's/.* ([0-9]+) failed/\1/')))
 }
 
-# Side by side, first: the README's start command checked end to end over HTTP with the browser
-# suite (the portal's own output is kept), and the published packages built and packed, every
-# tarball's files and manifest checked (the adopter test installs these tarballs).
+# The published packages: built and packed, every tarball's files and manifest checked. The
+# adopter test installs these tarballs.
+pack_began=$SECONDS
+node scripts/pack-packages.js --out "$reports/packs" > "$reports/pack.log" 2>&1
+grep -E '^(PASS|FAIL) ' "$reports/pack.log"
+echo "pack: $((SECONDS - pack_began))s"
+count pack "$reports/pack.log"
+
+# Three independent things side by side, none of them timing-sensitive the way the Jest suites
+# are: the README's start command checked end to end over HTTP with the browser suite (the portal's
+# own output is kept); the adopter test (the tarballs installed into a freshly generated Backstage
+# app, started on a sandbox of its own, on other ports); and the static checks, at a lower CPU
+# priority so the portal and the adopter's backend answer in time.
 phase_began=$SECONDS
 PG_BACKUP_PORTAL_LOG="$reports/portal-output.log" node scripts/check-portal.js > "$reports/portal.log" 2>&1 &
 portal_pid=$!
-nice -n 10 node scripts/pack-packages.js --out "$reports/packs" > "$reports/pack.log" 2>&1
-grep -E '^(PASS|FAIL) ' "$reports/pack.log"
-echo "pack: $((SECONDS - phase_began))s"
-count pack "$reports/pack.log"
+node scripts/adopter-test.js --packs "$reports/packs" > "$reports/adopter.log" 2>&1 &
+adopter_pid=$!
+step backstage-pins node scripts/check-backstage-pins.js
+step type-check nice -n 15 yarn tsc
+step type-check-browser-tests nice -n 15 yarn tsc -p packages/e2e-tests
+step lint nice -n 15 yarn backstage-cli repo lint
+step prettier nice -n 15 yarn prettier --check --loglevel warn .
+step publish-metadata nice -n 15 yarn backstage-cli repo fix --publish --check
+# The API and CLI reports (the CLI report runs the agent's packed entry point).
+step api-reports nice -n 15 yarn build:api-reports --ci
 wait "$portal_pid"
 cat "$reports/portal.log"
 count portal "$reports/portal.log"
-echo "portal check and pack: $((SECONDS - phase_began))s"
+wait "$adopter_pid"
+cat "$reports/adopter.log"
+count adopter "$reports/adopter.log"
+echo "portal check, adopter test and static checks: $((SECONDS - phase_began))s"
 
-# Then Jest, at normal priority: every package's unit, component and integration suites, some
-# of them timing-sensitive. Beside it, at lower CPU priority so that Jest keeps the cores it
-# asks for, the work that is not: the adopter test (the tarballs installed into a freshly
-# generated Backstage app, started on a sandbox of its own, on other ports) and the static
-# checks (Backstage version pins, type-check, lint, formatting, publish metadata, API reports).
-static_checks() { # one line per check, then `N passed, N failed`
-  local ok=0 ko=0
-  check() {
-    local name=$1; shift
-    local began=$SECONDS
-    if "$@" > "$reports/$name.log" 2>&1; then
-      ok=$((ok + 1)); echo "PASS $name ($((SECONDS - began))s)"
-    else
-      ko=$((ko + 1)); echo "FAIL $name ($((SECONDS - began))s)"; tail -n 60 "$reports/$name.log"
-    fi
-  }
-  check backstage-pins node scripts/check-backstage-pins.js
-  check type-check yarn tsc
-  check type-check-browser-tests yarn tsc -p packages/e2e-tests
-  check lint yarn backstage-cli repo lint
-  check prettier yarn prettier --check --loglevel warn .
-  check publish-metadata yarn backstage-cli repo fix --publish --check
-  # The API and CLI reports (the CLI report runs the agent's packed entry point).
-  check api-reports yarn build:api-reports --ci
-  echo "$ok passed, $ko failed"
-}
-phase_began=$SECONDS
-nice -n 10 node scripts/adopter-test.js --packs "$reports/packs" > "$reports/adopter.log" 2>&1 &
-adopter_pid=$!
-(renice -n 19 -p "$BASHPID" > /dev/null; static_checks > "$reports/static.log" 2>&1; echo "static checks: $((SECONDS - phase_began))s" >> "$reports/static.log") &
-static_pid=$!
+# Jest, alone: every package's unit, component and integration suites.
 began=$SECONDS
 yarn backstage-cli repo test --json --outputFile="$reports/jest.json" > "$reports/jest.log" 2>&1
 node -e '
@@ -104,13 +92,6 @@ if ! grep -qE ' 0 failed$' "$reports/jest.count"; then
   ' "$reports/jest.json" 2>/dev/null || true
 fi
 count jest "$reports/jest.count"
-wait "$static_pid"
-cat "$reports/static.log"
-count static "$reports/static.log"
-wait "$adopter_pid"
-cat "$reports/adopter.log"
-count adopter "$reports/adopter.log"
-echo "jest, adopter test and static checks: $((SECONDS - phase_began))s"
 
 # No secret of the test worlds or of the sandbox in any output: Jest's, the portal's, the browser tests'.
 step secret-scan node scripts/scan-secrets.js "$PG_BACKUP_SECRETS_FILE" "$reports"

@@ -222,9 +222,12 @@ describe('EntityPgBackupContent', () => {
     expect(trend).toHaveAccessibleName(
       'Size of the last 4 backups, newest 0 B; 1 unusually small',
     );
-    expect(trend.querySelectorAll('rect[data-suspicious="true"]')).toHaveLength(
-      1,
-    );
+    // One bar per backup, the empty one marked; a time axis and a size axis in bytes.
+    expect(trend.querySelectorAll('.recharts-bar-rectangle')).toHaveLength(4);
+    expect(trend.querySelectorAll('path.suspicious')).toHaveLength(1);
+    expect(trend.querySelector('.recharts-xAxis')).toHaveTextContent('11-21');
+    expect(trend.querySelector('.recharts-yAxis')).toHaveTextContent(/MiB|KiB/);
+    expect(screen.getByText(/in red, empty dumps/)).toBeInTheDocument();
     const rows = within(screen.getByRole('table', { name: 'backups' }))
       .getAllByRole('row')
       .slice(1);

@@ -7,13 +7,14 @@ import Box from '@material-ui/core/Box';
 import LinearProgress from '@material-ui/core/LinearProgress';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles, useTheme } from '@material-ui/core/styles';
+import useMeasure from 'react-use/esm/useMeasure';
+import { Bar, BarChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { HealthStatusLabel } from '../HealthStatusLabel';
 import { fleetCompliance } from './compliance';
 import { STATUSES_WORST_FIRST } from './fleetFilter';
 
 const useStyles = makeStyles(theme => ({
   bar: { height: 8, borderRadius: 4, marginBottom: theme.spacing(1.5) },
-  statusBar: { display: 'block', width: '100%', height: 12 },
   legend: {
     display: 'flex',
     flexWrap: 'wrap',
@@ -21,6 +22,9 @@ const useStyles = makeStyles(theme => ({
     marginTop: theme.spacing(1),
   },
 }));
+
+/** Width drawn before the container has been measured (and where nothing measures, as in tests). */
+const FALLBACK_WIDTH = 480;
 
 /** One objective: how many of `total` meet it, as text and as a bar. */
 function ObjectiveBar(props: { label: string; met: number; total: number }) {
@@ -42,10 +46,11 @@ function ObjectiveBar(props: { label: string; met: number; total: number }) {
   );
 }
 
-/** The statuses as one stacked bar, worst first, with a legend of the counts. */
+/** The statuses as one stacked bar, worst first, with a tooltip and a legend of the counts. */
 function StatusBar(props: { entries: FleetEntry[] }) {
   const classes = useStyles();
   const { palette } = useTheme();
+  const [ref, { width }] = useMeasure<HTMLDivElement>();
   const colors: Record<HealthStatus, string> = {
     critical: palette.error.main,
     unknown: palette.grey[500],
@@ -56,33 +61,47 @@ function StatusBar(props: { entries: FleetEntry[] }) {
     status,
     count: props.entries.filter(entry => entry.status === status).length,
   }));
-  const total = props.entries.length;
-  let offset = 0;
+  const row = Object.fromEntries(counts.map(c => [c.status, c.count]));
   return (
     <Box>
-      <svg
-        className={classes.statusBar}
+      <div
+        ref={ref}
         role="img"
         aria-label={`Status: ${counts
           .map(({ status, count }) => `${count} ${status}`)
           .join(', ')}`}
-        viewBox={`0 0 ${Math.max(total, 1)} 1`}
-        preserveAspectRatio="none"
       >
-        {counts.map(({ status, count }) => {
-          const x = offset;
-          offset += count;
-          return (
-            <rect
+        <BarChart
+          width={width || FALLBACK_WIDTH}
+          height={32}
+          data={[row]}
+          layout="vertical"
+          margin={{ top: 0, right: 0, bottom: 0, left: 0 }}
+        >
+          <XAxis
+            type="number"
+            hide
+            domain={[0, Math.max(1, props.entries.length)]}
+          />
+          <YAxis type="category" hide />
+          <Tooltip
+            cursor={false}
+            formatter={(count: number, status: string) => [
+              `${count} database${count === 1 ? '' : 's'}`,
+              status,
+            ]}
+          />
+          {STATUSES_WORST_FIRST.map(status => (
+            <Bar
               key={status}
-              x={x}
-              width={count}
-              height={1}
+              dataKey={status}
+              stackId="status"
               fill={colors[status]}
+              isAnimationActive={false}
             />
-          );
-        })}
-      </svg>
+          ))}
+        </BarChart>
+      </div>
       <Box className={classes.legend} aria-hidden="true">
         {counts.map(({ status, count }) => (
           <Typography key={status} variant="body2" component="span">
