@@ -82,6 +82,17 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
     }
   }
 
+  /** Polls a qawave Job's route, as the card does, until it has succeeded (at most 20 s). */
+  const jobSucceeded = (job: string) =>
+    eventually(
+      () =>
+        request(server)
+          .get(`${QAWAVE}/jobs/${job}`)
+          .set('Authorization', as(USERS.owner)),
+      r => r.body.state === 'succeeded',
+      20_000,
+    );
+
   afterAll(async () => {
     await backend?.stop();
     await world?.stop();
@@ -419,14 +430,7 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
     });
 
     // The job's state reaches the client by polling its route.
-    const done = await eventually(
-      () =>
-        request(server)
-          .get(`${QAWAVE}/jobs/${started.body.job}`)
-          .set('Authorization', as(USERS.owner)),
-      r => r.body.state === 'succeeded',
-      20_000,
-    );
+    const done = await jobSucceeded(started.body.job);
     expect(done.body).toMatchObject({
       state: 'succeeded',
       manual: true,
@@ -453,14 +457,7 @@ describe('pg-backup backend against the sandbox cluster and S3', () => {
       .post(`${QAWAVE}/backups`)
       .set('Authorization', as(USERS.owner));
     expect(started.status).toBe(202);
-    await eventually(
-      () =>
-        request(server)
-          .get(`${QAWAVE}/jobs/${started.body.job}`)
-          .set('Authorization', as(USERS.owner)),
-      r => r.body.state === 'succeeded',
-      20_000,
-    );
+    await jobSucceeded(started.body.job);
     // A namespace's Job list is shared for 5 s (cache.clusterListTtl): let it expire.
     await new Promise(r => setTimeout(r, 5_500));
     await scheduler.triggerTask('pg-backup-recheck-snapshots');

@@ -7,8 +7,8 @@ const useStyles = makeStyles({
     // Words wrap at spaces only ("succeeded", "Duration", "Enabled" stay whole): a narrow card
     // scrolls the table sideways instead.
     '& th, & td': { wordBreak: 'normal', overflowWrap: 'normal' },
-    // Headers and the first column (the CronJob, Job or rule name) stay on one line.
-    '& th, & td:first-child': { whiteSpace: 'nowrap' },
+    // The first column (the CronJob, Job or rule name) stays on one line.
+    '& td:first-child': { whiteSpace: 'nowrap' },
   },
 });
 

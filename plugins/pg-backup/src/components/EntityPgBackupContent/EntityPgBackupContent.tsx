@@ -1,5 +1,4 @@
 import { useEntity } from '@backstage/plugin-catalog-react';
-import Box from '@material-ui/core/Box';
 import Grid from '@material-ui/core/Grid';
 import { ReactNode } from 'react';
 import { PgBackupTargetGate } from '../PgBackupTargetGate';
@@ -24,20 +23,20 @@ export function EntityPgBackupContent(props: { children?: ReactNode }) {
           <Grid item xs={12}>
             <BackupsCard entityRef={entityRef} />
           </Grid>
-          <Grid item xs={12} lg={7}>
+          <Grid item xs={12}>
             <JobsCard entityRef={entityRef} />
           </Grid>
-          <Grid item xs={12} lg={5}>
+          <Grid item xs={12} lg={7}>
             <StoragePolicyCard
               entityRef={entityRef}
               objectives={target.objectives}
             />
-            <Box mt={3}>
-              <RecoveryEvidenceCard
-                entityRef={entityRef}
-                objectives={target.objectives}
-              />
-            </Box>
+          </Grid>
+          <Grid item xs={12} lg={5}>
+            <RecoveryEvidenceCard
+              entityRef={entityRef}
+              objectives={target.objectives}
+            />
           </Grid>
           <Grid item xs={12}>
             <DrillHistoryCard

@@ -63,7 +63,7 @@ function columns(now: Date): TableColumn<FleetEntry>[] {
       field: 'status',
       customSort: (a, b) =>
         compareStatus(a, b) || a.title.localeCompare(b.title),
-      cellStyle: { minWidth: 320 },
+      cellStyle: { minWidth: 240 },
       render: entry => (
         <>
           <HealthStatusLabel status={entry.status} />
@@ -122,14 +122,14 @@ function columns(now: Date): TableColumn<FleetEntry>[] {
   ];
 }
 
-/** Words wrap at spaces only, never inside ("recor/ded"); headers stay on one line. */
+/** Words wrap at spaces only, never inside ("recor/ded"), in cells and headers alike. */
 const WORD_SAFE = { wordBreak: 'normal', overflowWrap: 'normal' } as const;
 
 function wordSafe(column: TableColumn<FleetEntry>): TableColumn<FleetEntry> {
   return {
     ...column,
     cellStyle: { ...WORD_SAFE, ...(column.cellStyle as object) },
-    headerStyle: { whiteSpace: 'nowrap', ...column.headerStyle },
+    headerStyle: { ...WORD_SAFE, ...column.headerStyle },
   };
 }
 
