@@ -521,6 +521,13 @@ async function main() {
         }`,
       );
     }
+    const page = await answer(`${qawaveApi}/backups?limit=30`);
+    const checksums = (page.body?.items ?? []).map(b => b.sha256);
+    record(
+      'the seeded back-dated backups each have their own SHA-256',
+      checksums.length === 30 && new Set(checksums).size === 30,
+      `${new Set(checksums).size} distinct of ${checksums.length}`,
+    );
     const jobList = await answer(`${qawaveApi}/jobs`);
     const seededFailure = (jobList.body?.jobs?.value ?? []).find(
       j => j.state === 'failed',

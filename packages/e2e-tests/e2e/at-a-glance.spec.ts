@@ -9,6 +9,7 @@ import {
   entityPage,
   expect,
   kubectl,
+  overflowingTables,
   saveScreenshot,
   section,
   test,
@@ -154,6 +155,14 @@ test('tables do not break words at 1280 and 1920 px', async ({ page }) => {
       width,
       broken: [],
     });
+    // And every column shows without scrolling sideways.
+    expect({
+      width,
+      overflowing: [
+        ...(await overflowingTables(jobs)),
+        ...(await overflowingTables(storage)),
+      ],
+    }).toEqual({ width, overflowing: [] });
     await saveScreenshot(page, `tab-backups-qawave-postgresql-${width}`);
   }
 

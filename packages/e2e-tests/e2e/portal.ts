@@ -251,3 +251,15 @@ export async function brokenWords(scope: Locator): Promise<string[]> {
     return broken;
   });
 }
+
+/** The tables under `scope` wider than the element they scroll in: columns people cannot see. */
+export async function overflowingTables(scope: Locator): Promise<string[]> {
+  return scope.evaluate(root =>
+    Array.from(root.querySelectorAll('table'))
+      .filter(table => {
+        const parent = table.parentElement;
+        return parent !== null && table.offsetWidth > parent.clientWidth + 1;
+      })
+      .map(table => table.getAttribute('aria-label') ?? 'a table'),
+  );
+}

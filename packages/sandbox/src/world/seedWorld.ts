@@ -1,4 +1,5 @@
 import { execFile } from 'child_process';
+import { createHash } from 'crypto';
 import fs from 'fs';
 import path from 'path';
 import { promisify } from 'util';
@@ -16,6 +17,7 @@ import {
 import { Sandbox } from '../Sandbox';
 import { S3Sandbox } from '../s3/S3Sandbox';
 import { seedBucket, ObjectSeed } from '../s3/seedBuckets';
+import { withArchiveTime } from './archiveTime';
 import {
   TYPES,
   Obj,
@@ -476,15 +478,19 @@ export async function seedWorld(options: SeedWorldOptions): Promise<void> {
     const objects: ObjectSeed[] = [];
     const today = new Date();
     today.setUTCHours(2, 0, 0, 0);
+    // Each back-dated copy is the real dump dated to its day: its own bytes and SHA-256, and
+    // its manifest describes exactly those bytes.
     const copy = (prefix: string, at: Date) => {
       const key = formatBackupKey(prefix, world.database, at);
       const finishedAt = new Date(at.getTime() + (manifest.durationMs ?? 1000));
-      objects.push({ key, body: dump, lastModified: finishedAt });
+      const body = withArchiveTime(dump, at);
+      objects.push({ key, body, lastModified: finishedAt });
       objects.push({
         key: `${key}.manifest.json`,
         body: JSON.stringify({
           ...manifest,
           key,
+          sha256: createHash('sha256').update(body).digest('hex'),
           startedAt: at.toISOString(),
           finishedAt: finishedAt.toISOString(),
         }),

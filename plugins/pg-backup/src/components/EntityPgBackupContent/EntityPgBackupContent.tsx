@@ -26,13 +26,13 @@ export function EntityPgBackupContent(props: { children?: ReactNode }) {
           <Grid item xs={12}>
             <JobsCard entityRef={entityRef} />
           </Grid>
-          <Grid item xs={12} lg={7}>
+          <Grid item xs={12} xl={7}>
             <StoragePolicyCard
               entityRef={entityRef}
               objectives={target.objectives}
             />
           </Grid>
-          <Grid item xs={12} lg={5}>
+          <Grid item xs={12} xl={5}>
             <RecoveryEvidenceCard
               entityRef={entityRef}
               objectives={target.objectives}
