@@ -1,5 +1,7 @@
+import { CustomErrorBase } from '@backstage/errors';
+
 /** A Kubernetes `Status` failure, thrown inside the API server and written as the response. */
-export class StatusError extends Error {
+export class StatusError extends CustomErrorBase {
   readonly code: number;
   readonly reason: string;
   readonly details?: Record<string, unknown>;

@@ -1,3 +1,4 @@
+import { CustomErrorBase } from '@backstage/errors';
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
@@ -52,7 +53,7 @@ interface PreparedContainer {
 }
 
 /** Thrown while preparing a container: becomes a waiting reason and fails the pod. */
-class ContainerConfigError extends Error {
+class ContainerConfigError extends CustomErrorBase {
   constructor(readonly reason: string, message: string) {
     super(message);
   }

@@ -70,15 +70,11 @@
  *   left out. Quantity {string} → the string. IntOrString → number or string.
  *   FieldsV1 {Raw} → the parsed JSON.
  */
+import { CustomErrorBase } from '@backstage/errors';
 import * as protobuf from 'protobufjs';
 
 /** Thrown when a protobuf body cannot be decoded completely and exactly. */
-export class ProtobufDecodeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProtobufDecodeError';
-  }
-}
+export class ProtobufDecodeError extends CustomErrorBase {}
 
 /** The 4 bytes that start every Kubernetes protobuf body: `k8s\0`. */
 const MAGIC = [0x6b, 0x38, 0x73, 0x00];
