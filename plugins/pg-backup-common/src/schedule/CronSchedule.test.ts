@@ -55,6 +55,15 @@ describe('CronSchedule', () => {
     ).toBe(next);
   });
 
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
+    'refuses %s with a reason instead of taking it for a descriptor',
+    expression => {
+      expect(CronSchedule.parse(expression, 'UTC')).toMatch(
+        new RegExp(`^schedule "${expression}"`),
+      );
+    },
+  );
+
   it('runs a fixed-time job once on the day a local time repeats', () => {
     const times = parse('30 1 * * *', 'America/New_York').timesBetween(
       new Date('2026-10-31T12:00:00Z'),

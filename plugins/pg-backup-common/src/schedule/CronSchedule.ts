@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import { CRON_DESCRIPTORS } from './cronDescriptors';
+import { CRON_DESCRIPTORS, descriptorFields } from './cronDescriptors';
 import { checkTimeZone } from './zonedTime';
 
 const NAMES =
@@ -51,7 +51,7 @@ export class CronSchedule {
     }
     const zoneProblem = checkTimeZone(timeZone);
     if (zoneProblem) return zoneProblem;
-    const fields = CRON_DESCRIPTORS[text.toLowerCase()] ?? text;
+    const fields = descriptorFields(text.toLowerCase()) ?? text;
     if (fields.startsWith('@')) {
       return `schedule "${expression}" uses an unknown descriptor; accepted: ${Object.keys(
         CRON_DESCRIPTORS,

@@ -14,10 +14,14 @@ describe('describeSchedule', () => {
     expect(describeSchedule(expression, timeZone)).toBe(words);
   });
 
-  it.each(['0 2 * 1-6 *', '0 2-4 * * *', '0 2 * * MON', 'not a schedule'])(
-    'returns %s as written rather than guess',
-    expression => {
-      expect(describeSchedule(expression)).toBe(expression);
-    },
-  );
+  it.each([
+    '0 2 * 1-6 *',
+    '0 2-4 * * *',
+    '0 2 * * MON',
+    'not a schedule',
+    '__proto__',
+    'constructor',
+  ])('returns %s as written rather than guess', expression => {
+    expect(describeSchedule(expression)).toBe(expression);
+  });
 });

@@ -1,4 +1,4 @@
-import { CRON_DESCRIPTORS } from './cronDescriptors';
+import { descriptorFields } from './cronDescriptors';
 
 const WEEKDAYS = [
   'Sunday',
@@ -23,7 +23,7 @@ const pad = (n: string) => n.padStart(2, '0');
  */
 export function describeSchedule(expression: string, timeZone = 'UTC'): string {
   const trimmed = expression.trim();
-  const fields = (CRON_DESCRIPTORS[trimmed] ?? trimmed).split(/\s+/);
+  const fields = (descriptorFields(trimmed) ?? trimmed).split(/\s+/);
   const words = fields.length === 5 ? inWords(fields) : undefined;
   return words ? `${words} ${timeZone}` : trimmed;
 }
