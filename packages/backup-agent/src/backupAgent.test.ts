@@ -324,7 +324,14 @@ describe('backup agent CLI (real PostgreSQL, real S3 sandbox)', () => {
     expect(before).toEqual([{ payload: false, marker: false }]);
     expect(
       await sql(
-        "SELECT datname FROM pg_database WHERE datname LIKE '%\\_\\_restoring\\_%' OR datname LIKE '%\\_\\_replaced\\_%'",
+        // This restore's own staging names only: other suites restore side by side.
+        `SELECT datname FROM pg_database WHERE datname LIKE '${restored.replace(
+          /_/g,
+          '\\_',
+        )}\\_\\_restoring\\_%' OR datname LIKE '${restored.replace(
+          /_/g,
+          '\\_',
+        )}\\_\\_replaced\\_%'`,
       ),
     ).toEqual([]);
   });
