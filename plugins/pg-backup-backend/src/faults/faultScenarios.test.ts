@@ -10,6 +10,7 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { FaultProxy } from '@internal/sandbox';
 import request from 'supertest';
@@ -740,6 +741,68 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
       expect(f.message).toMatch(
         /S3 get s3:\/\/shop-backups\/postgresql\/daily\/\S+\.manifest\.json failed while reading the object/,
       );
+  });
+
+  it('says a manifest stored without a checksum was cut short, not that the backup is incomplete (seed 624304967, scenario #178)', async () => {
+    // A manifest written by a client that sends no checksum (the AWS CLI, a pipeline) has none
+    // to check the body against: read cut in half, it was taken for a broken manifest and the
+    // database's newest backup reported incomplete while nothing was wrong with it.
+    const client = new S3Client({
+      ...world.s3.clientConfig(),
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    const listed = await client.send(
+      new ListObjectsV2Command({
+        Bucket: 'shop-backups',
+        Prefix: 'postgresql/daily/',
+      }),
+    );
+    const manifestKey = (listed.Contents ?? [])
+      .map(o => o.Key!)
+      .filter(k => k.endsWith('.manifest.json'))
+      .sort()
+      .pop()!;
+    const manifest = JSON.parse(
+      await (
+        await client.send(
+          new GetObjectCommand({ Bucket: 'shop-backups', Key: manifestKey }),
+        )
+      ).Body!.transformToString(),
+    );
+    await client.send(
+      new PutObjectCommand({
+        Bucket: 'shop-backups',
+        Key: manifestKey,
+        Body: JSON.stringify({
+          ...manifest,
+          rewrittenBy: 'fault scenario #178',
+        }),
+      }),
+    );
+    client.destroy();
+    s3.setRules([
+      { method: 'GET', path: /\.manifest\.json$/, fault: { kind: 'truncate' } },
+    ]);
+    const res = await health();
+    clearFaults();
+    expect(res.status).toBe(200);
+    const codes = res.body.health.findings.map((f: { code: string }) => f.code);
+    expect(codes).not.toContain('backup-incomplete');
+    expect(res.body.partial).toBe(true);
+    const unavailable = res.body.health.findings.filter(
+      (f: { code: string }) => f.code === 'fact-unavailable',
+    );
+    expect(unavailable.map((f: { message: string }) => f.message)).toEqual([
+      expect.stringMatching(
+        /S3 get s3:\/\/shop-backups\/postgresql\/daily\/\S+\.manifest\.json returned \d+ of the \d+ bytes listed/,
+      ),
+    ]);
+    // Read whole again, the same manifest describes its dump.
+    const again = await health();
+    expect(again.body.partial).toBe(false);
+    expect(
+      again.body.health.findings.map((f: { code: string }) => f.code),
+    ).not.toContain('backup-incomplete');
   });
 
   it('says a Kubernetes answer was cut short, not that the cluster is unreachable', async () => {

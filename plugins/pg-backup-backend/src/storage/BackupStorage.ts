@@ -31,6 +31,8 @@ export interface ListedBackup extends BackupObjectFacts {
   complete: boolean;
   /** The listed ETag of `<key>.manifest.json` (internal: keys the trusted manifests). */
   manifestETag?: string;
+  /** The listed size of `<key>.manifest.json` (internal: tells a body cut short from a bad manifest). */
+  manifestSize?: number;
 }
 
 /**
@@ -325,12 +327,14 @@ export class BackupStorage {
 
 function toBackups(objects: _Object[], role: BackupRole): ListedBackup[] {
   const eTags = new Map(objects.map(o => [o.Key!, o.ETag]));
+  const sizes = new Map(objects.map(o => [o.Key!, o.Size]));
   return objects
     .filter(o => o.Key!.endsWith('.dump'))
     .map(o => {
       const parsed = parseBackupKey(o.Key!);
       const manifestKey = `${o.Key}${MANIFEST_SUFFIX}`;
       const manifestETag = eTags.get(manifestKey);
+      const manifestSize = sizes.get(manifestKey);
       const lastModified = (o.LastModified ?? new Date(0)).toISOString();
       return {
         key: o.Key!,
@@ -340,6 +344,7 @@ function toBackups(objects: _Object[], role: BackupRole): ListedBackup[] {
         takenAt: parsed.takenAt ?? lastModified,
         complete: eTags.has(manifestKey),
         ...(manifestETag && { manifestETag }),
+        ...(manifestSize !== undefined && { manifestSize }),
       };
     });
 }

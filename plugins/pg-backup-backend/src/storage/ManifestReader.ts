@@ -35,6 +35,8 @@ export interface ManifestChecked extends ManifestSubject {
   takenAt?: string;
   /** The listed ETag of `<key>.manifest.json`. */
   manifestETag?: string;
+  /** The listed size of `<key>.manifest.json`. */
+  manifestSize?: number;
   manifestProblem?: string;
 }
 
@@ -113,7 +115,7 @@ export class ManifestReader {
   /** Why a dump's manifest cannot be trusted, or undefined when it describes the dump. */
   private async problemOf(
     bucket: string,
-    backup: ManifestSubject & { manifestETag?: string },
+    backup: ManifestSubject & { manifestETag?: string; manifestSize?: number },
   ): Promise<string | undefined> {
     const manifestKey = `${backup.key}${MANIFEST_SUFFIX}`;
     const trustKey = (eTag: string) =>
@@ -142,10 +144,21 @@ export class ManifestReader {
       (object.Body as { destroy?: () => void } | undefined)?.destroy?.();
       return `manifest ${manifestKey} is larger than ${MAX_MANIFEST_BYTES} bytes`;
     }
-    const problem = checkManifest(
-      await this.s3.readText(`get s3://${bucket}/${manifestKey}`, object),
-      backup,
-    );
+    const what = `get s3://${bucket}/${manifestKey}`;
+    const text = await this.s3.readText(what, object);
+    const bytes = Buffer.byteLength(text);
+    // The object that was listed, read shorter than listed: the network cut it short, which
+    // says nothing of the manifest, so the fact is unavailable rather than the backup incomplete.
+    if (
+      object.ETag !== undefined &&
+      object.ETag === backup.manifestETag &&
+      backup.manifestSize !== undefined &&
+      bytes !== backup.manifestSize
+    )
+      throw new UpstreamError(
+        `S3 ${what} returned ${bytes} of the ${backup.manifestSize} bytes listed`,
+      );
+    const problem = checkManifest(text, backup);
     // Remembered under the ETag of the bytes that were read (which may be newer than the listing's).
     if (!problem && object.ETag) {
       this.trusted.add(trustKey(object.ETag));
