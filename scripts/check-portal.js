@@ -315,21 +315,12 @@ async function main() {
     );
     const listing = require('child_process').spawnSync(
       'aws',
-      [
-        '--endpoint-url',
-        'http://127.0.0.1:4566',
-        's3',
-        'ls',
-        's3://qawave-backups/postgresql/daily/',
-        '--summarize',
-      ],
+      ['s3', 'ls', 's3://qawave-backups/postgresql/daily/', '--summarize'],
       {
         encoding: 'utf8',
         env: {
           ...process.env,
-          AWS_ACCESS_KEY_ID: 'sandbox',
-          AWS_SECRET_ACCESS_KEY: 'sandbox-secret',
-          AWS_DEFAULT_REGION: 'us-east-1',
+          AWS_CONFIG_FILE: path.join(root, '.sandbox/aws-config'),
         },
       },
     );

@@ -207,21 +207,18 @@ export function kubectl(...args: string[]): string {
   );
 }
 
-/** Runs the AWS CLI against the portal's sandbox S3, as an operator would; returns stdout. */
+/**
+ * Runs the AWS CLI against the portal's sandbox S3, as an operator would, with the config file
+ * the sandbox writes (endpoint, region, credentials); returns stdout.
+ */
 export function aws(...args: string[]): string {
-  return execFileSync(
-    'aws',
-    ['--endpoint-url', 'http://127.0.0.1:4566', ...args],
-    {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: 'sandbox',
-        AWS_SECRET_ACCESS_KEY: 'sandbox-secret',
-        AWS_DEFAULT_REGION: 'us-east-1',
-      },
+  return execFileSync('aws', args, {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      AWS_CONFIG_FILE: path.join(ROOT, '.sandbox/aws-config'),
     },
-  );
+  });
 }
 
 /**

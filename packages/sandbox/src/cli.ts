@@ -61,6 +61,20 @@ async function main(argv: string[]): Promise<void> {
     logFile: path.join(dir, 's3.log'),
   });
   console.log(`sandbox: S3 on ${s3.endpoint}`);
+  // The AWS CLI's own config file for the sandbox S3, as the kubeconfig is for kubectl:
+  // `AWS_CONFIG_FILE=.sandbox/aws-config aws s3 ls s3://qawave-backups/postgresql/daily/`.
+  fs.writeFileSync(
+    path.join(dir, 'aws-config'),
+    [
+      '[default]',
+      `region = ${s3.region}`,
+      `endpoint_url = ${s3.endpoint}`,
+      `aws_access_key_id = ${s3.credentials.accessKeyId}`,
+      `aws_secret_access_key = ${s3.credentials.secretAccessKey}`,
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
   fs.writeFileSync(
     path.join(dir, 'app-config.sandbox.yaml'),
     portalAppConfigYaml({
@@ -81,6 +95,7 @@ async function main(argv: string[]): Promise<void> {
         kubernetes: sandbox.url,
         kubeconfig,
         s3: s3.endpoint,
+        awsConfig: path.join(dir, 'aws-config'),
         s3Region: s3.region,
       },
       null,
