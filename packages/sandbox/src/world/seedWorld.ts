@@ -217,7 +217,6 @@ async function waitForJob(
   );
 }
 
-/** Creates a Job from a CronJob as `kubectl create job --from=cronjob/...` does. */
 /**
  * The CronJob's scheduled times before now, newest first: the runs the seeded history
  * stands for (a CronJob with no readable schedule gets the last whole minutes instead).

@@ -696,36 +696,7 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
   it('names the object when an S3 body cannot be read (seed 42, scenario #83)', async () => {
     // The newest manifest, already trusted by earlier reads, is rewritten (still honest, a new
     // ETag), so health must read it again.
-    const client = world.s3Client();
-    const listed = await client.send(
-      new ListObjectsV2Command({
-        Bucket: 'shop-backups',
-        Prefix: 'postgresql/daily/',
-      }),
-    );
-    const manifestKey = (listed.Contents ?? [])
-      .map(o => o.Key!)
-      .filter(k => k.endsWith('.manifest.json'))
-      .sort()
-      .pop()!;
-    const manifest = JSON.parse(
-      await (
-        await client.send(
-          new GetObjectCommand({ Bucket: 'shop-backups', Key: manifestKey }),
-        )
-      ).Body!.transformToString(),
-    );
-    await client.send(
-      new PutObjectCommand({
-        Bucket: 'shop-backups',
-        Key: manifestKey,
-        Body: JSON.stringify({
-          ...manifest,
-          rewrittenBy: 'fault scenario #83',
-        }),
-      }),
-    );
-    client.destroy();
+    await rewriteNewestManifest(world.s3Client(), 'fault scenario #83');
     s3.setRules([
       { method: 'GET', path: /\.manifest\.json$/, fault: { kind: 'truncate' } },
     ]);
@@ -747,39 +718,13 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
     // A manifest written by a client that sends no checksum (the AWS CLI, a pipeline) has none
     // to check the body against: read cut in half, it was taken for a broken manifest and the
     // database's newest backup reported incomplete while nothing was wrong with it.
-    const client = new S3Client({
-      ...world.s3.clientConfig(),
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-    });
-    const listed = await client.send(
-      new ListObjectsV2Command({
-        Bucket: 'shop-backups',
-        Prefix: 'postgresql/daily/',
+    await rewriteNewestManifest(
+      new S3Client({
+        ...world.s3.clientConfig(),
+        requestChecksumCalculation: 'WHEN_REQUIRED',
       }),
+      'fault scenario #178',
     );
-    const manifestKey = (listed.Contents ?? [])
-      .map(o => o.Key!)
-      .filter(k => k.endsWith('.manifest.json'))
-      .sort()
-      .pop()!;
-    const manifest = JSON.parse(
-      await (
-        await client.send(
-          new GetObjectCommand({ Bucket: 'shop-backups', Key: manifestKey }),
-        )
-      ).Body!.transformToString(),
-    );
-    await client.send(
-      new PutObjectCommand({
-        Bucket: 'shop-backups',
-        Key: manifestKey,
-        Body: JSON.stringify({
-          ...manifest,
-          rewrittenBy: 'fault scenario #178',
-        }),
-      }),
-    );
-    client.destroy();
     s3.setRules([
       { method: 'GET', path: /\.manifest\.json$/, fault: { kind: 'truncate' } },
     ]);
@@ -842,3 +787,36 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
     expect(unavailable).toEqual([]);
   });
 });
+
+/**
+ * Rewrites the newest manifest of shop-backups (still honest, with a new ETag), so health must
+ * read it again instead of trusting what it read before; destroys `client`.
+ */
+async function rewriteNewestManifest(client: S3Client, rewrittenBy: string) {
+  const listed = await client.send(
+    new ListObjectsV2Command({
+      Bucket: 'shop-backups',
+      Prefix: 'postgresql/daily/',
+    }),
+  );
+  const manifestKey = (listed.Contents ?? [])
+    .map(o => o.Key!)
+    .filter(k => k.endsWith('.manifest.json'))
+    .sort()
+    .pop()!;
+  const manifest = JSON.parse(
+    await (
+      await client.send(
+        new GetObjectCommand({ Bucket: 'shop-backups', Key: manifestKey }),
+      )
+    ).Body!.transformToString(),
+  );
+  await client.send(
+    new PutObjectCommand({
+      Bucket: 'shop-backups',
+      Key: manifestKey,
+      Body: JSON.stringify({ ...manifest, rewrittenBy }),
+    }),
+  );
+  client.destroy();
+}

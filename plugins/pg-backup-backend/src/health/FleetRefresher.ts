@@ -161,7 +161,7 @@ export class FleetRefresher {
 
   /** Re-evaluates the databases due for a recheck; returns how many were due. */
   async recheckDue(): Promise<number> {
-    const now = (this.deps.now ?? (() => new Date()))();
+    const now = this.now();
     const due = await this.deps.store.dueForRecheck(now, RECHECK_BATCH);
     let next = 0;
     const worker = async () => {
@@ -188,10 +188,7 @@ export class FleetRefresher {
 
   /** Asks for a database to be rechecked by the next run of the recheck task. */
   async recheckSoon(entityRef: string): Promise<void> {
-    await this.deps.store.setRecheck(
-      entityRef,
-      (this.deps.now ?? (() => new Date()))(),
-    );
+    await this.deps.store.setRecheck(entityRef, this.now());
   }
 
   /** Refreshes every snapshot (joining one in progress); returns how many databases were evaluated. */
@@ -217,7 +214,7 @@ export class FleetRefresher {
     });
     if (!entity?.metadata.annotations?.[PG_BACKUP_MARKER_ANNOTATION])
       return false;
-    const now = (this.deps.now ?? (() => new Date()))();
+    const now = this.now();
     const snapshot = await this.snapshotOf(entity, now);
     await this.deps.store.upsert([snapshot]);
     if (this.latest.size > 0)
@@ -230,7 +227,7 @@ export class FleetRefresher {
     const entities = await this.annotatedEntities();
     // One evaluation instant for the whole fleet: snapshots are comparable, and databases that
     // share a bucket ask S3 the same question.
-    const now = (this.deps.now ?? (() => new Date()))();
+    const now = this.now();
     const records = await this.deps.records.latestOfAll();
     const snapshots: HealthSnapshot[] = new Array(entities.length);
     let next = 0;
@@ -271,6 +268,10 @@ export class FleetRefresher {
     return snapshots.length;
   }
 
+  private now(): Date {
+    return this.deps.now ? this.deps.now() : new Date();
+  }
+
   private async snapshotOf(
     entity: Entity,
     now: Date,
@@ -308,6 +309,7 @@ export class FleetRefresher {
         health = unknownHealth(`Could not evaluate: ${reasonOf(error)}`, now);
       }
     }
+    const recheckAt = recheckTime(health);
     return {
       ...base,
       status: health.status,
@@ -326,7 +328,7 @@ export class FleetRefresher {
         rtoMs: result.target.objectives.rtoMs,
       }),
       evaluatedAt: health.evaluatedAt,
-      ...(recheckTime(health) && { recheckAt: recheckTime(health) }),
+      ...(recheckAt && { recheckAt }),
       health,
     };
   }
