@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every check of the repository and prints one line per step and, last, the sum of every
-# test and check as `N passed, N failed`; exits non-zero if anything failed. In order: the
-# published packages built and packed; then side by side the portal start check (with the
-# browser suite), the adopter test (the tarballs installed into a freshly generated Backstage
-# app) and the static checks (Backstage version pins, type-check, lint, formatting, publish
-# metadata, API reports); then every Jest suite alone; last the secret scan over all their output.
+# test and check as `N passed, N failed`; exits non-zero if anything failed. In order: the type
+# check and the published packages built and packed; then side by side the portal start check
+# (with the browser suite), the adopter test (the tarballs installed into a freshly generated
+# Backstage app) and the static checks (Backstage version pins, the browser tests' type check,
+# lint, formatting, publish metadata, API reports); then every Jest suite alone; last the secret
+# scan over all their output.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh || { echo "bootstrap failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -35,11 +36,13 @@ count() { # <name> <file with 'N passed, N failed' on its last line>
   passed=$((passed + ${line%% passed*})); failed=$((failed + $(echo "$line" | sed -E 's/.* ([0-9]+) failed/\1/')))
 }
 
-# The published packages: built and packed, every tarball's files and manifest checked. The
-# adopter test installs these tarballs.
+# The type check of the repository (whose declarations the package builds bundle), then the
+# published packages built and packed, every tarball's files and manifest checked. The adopter
+# test installs these tarballs.
 pack_began=$SECONDS
 node scripts/pack-packages.js --out "$reports/packs" > "$reports/pack.log" 2>&1
 grep -E '^(PASS|FAIL) ' "$reports/pack.log"
+grep -qE '^[0-9]+ passed, 0 failed$' "$reports/pack.log" || tail -n 60 "$reports/pack.log"
 echo "pack: $((SECONDS - pack_began))s"
 count pack "$reports/pack.log"
 
@@ -54,7 +57,6 @@ portal_pid=$!
 node scripts/adopter-test.js --packs "$reports/packs" > "$reports/adopter.log" 2>&1 &
 adopter_pid=$!
 step backstage-pins node scripts/check-backstage-pins.js
-step type-check nice -n 15 yarn tsc
 step type-check-browser-tests nice -n 15 yarn tsc -p packages/e2e-tests
 step lint nice -n 15 yarn backstage-cli repo lint
 step prettier nice -n 15 yarn prettier --check --loglevel warn .
