@@ -403,6 +403,24 @@ async function main() {
       names.join(', '),
     );
 
+    // The start command drills qawave-postgresql once the backend answers (scripts/demo-drill.js).
+    const drillFile = path.join(root, '.sandbox/demo-drill.json');
+    const drill = await poll(
+      'the demo drill of the start command',
+      async () =>
+        fs.existsSync(drillFile)
+          ? JSON.parse(fs.readFileSync(drillFile, 'utf8'))
+          : undefined,
+      300_000,
+    ).catch(error => ({ state: 'not-run', error: error.message }));
+    record(
+      "the start command's demo drill of qawave-postgresql succeeded",
+      drill.state === 'succeeded',
+      `${drill.state}${drill.operationId ? ` (${drill.operationId})` : ''}${
+        drill.error ? `: ${JSON.stringify(drill.error)}` : ''
+      }`,
+    );
+
     // pg-backup on the seeded world: health read from the sandbox cluster and S3.
     const health = async name => {
       const res = await fetch(
@@ -413,6 +431,22 @@ async function main() {
     };
     const qawave = await health('qawave-postgresql');
     const codes = r => (r.body.health?.findings ?? []).map(f => f.code);
+    const concerns = r =>
+      (r.body.health?.findings ?? [])
+        .filter(f => f.severity !== 'info')
+        .map(f => f.code);
+    record(
+      'qawave-postgresql is fully healthy: within its RPO, verified, drilled within its RTO',
+      qawave.body.health?.status === 'healthy' &&
+        concerns(qawave).length === 0 &&
+        qawave.body.lastDrill?.passed === true &&
+        qawave.body.lastVerification?.passed === true,
+      `${qawave.body.health?.status}; findings: ${
+        codes(qawave).join(', ') || 'none'
+      }; last drill: ${qawave.body.lastDrill?.passed ?? 'none'}, RTO ${
+        qawave.body.lastDrill?.measuredRtoMs ?? '?'
+      } ms`,
+    );
     record(
       'pg-backup reads qawave-postgresql from the sandbox cluster and S3',
       qawave.status === 200 &&
@@ -439,18 +473,24 @@ async function main() {
         codes(analytics).includes('encryption-missing'),
       `${analytics.status}: ${codes(analytics).join(', ')}`,
     );
+    // The fleet snapshot of a database is re-evaluated when its drill is recorded.
+    const readFleet = async () => {
+      const res = await fetch(`${BACKEND}/api/pg-backup/fleet`, { headers });
+      return res.ok ? res.json() : undefined;
+    };
     const fleet = await poll(
-      'the pg-backup fleet snapshot',
+      'a fleet snapshot of three databases, one healthy',
       async () => {
-        const res = await fetch(`${BACKEND}/api/pg-backup/fleet`, { headers });
-        const body = res.ok ? await res.json() : undefined;
-        return body?.items?.length === 3 ? body : undefined;
+        const body = await readFleet();
+        return body?.items?.length === 3 && body.counts.healthy >= 1
+          ? body
+          : undefined;
       },
       60_000,
-    );
+    ).catch(async () => (await readFleet()) ?? { counts: {} });
     record(
-      'pg-backup serves the fleet of three databases',
-      fleet.counts.critical >= 1,
+      'pg-backup serves the fleet of three databases, one healthy',
+      fleet.counts.critical >= 1 && fleet.counts.healthy >= 1,
       JSON.stringify(fleet.counts),
     );
 

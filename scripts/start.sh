@@ -18,5 +18,10 @@ for _ in $(seq 1 1500); do
   sleep 0.2
 done
 export KUBECONFIG="$PWD/.sandbox/kubeconfig"
+# Once the backend answers, a real recovery drill of qawave-postgresql (restore into a scratch
+# database, verify, measured recovery time): the seeded world then has one proven database.
+node scripts/demo-drill.js &
+drill_pid=$!
+trap 'kill "$sandbox_pid" "$drill_pid" 2>/dev/null || true' EXIT INT TERM
 # The sandbox writes how the portal reaches it (cluster URL, CA, the portal's token, S3).
 yarn backstage-cli repo start --config "$PWD/app-config.yaml" --config "$PWD/.sandbox/app-config.sandbox.yaml" "$@"

@@ -55,6 +55,9 @@ test('the Backup health card of qawave-postgresql shows its status and real figu
     /\d+(\.\d+)? ?(B|kB|KB|KiB|MB|MiB|GB|GiB)\b/,
   );
   await expect(card).toContainText(/Next (backup|checkpoint): /);
+  // The start command's drill proved qawave's backups: what "good" looks like.
+  await expect(status).toHaveText('Healthy');
+  await expect(card).toContainText(/Last drill: .+ · passed · RTO .+ of 4h/);
   await saveScreenshot(card, 'card-qawave-postgresql');
 });
 

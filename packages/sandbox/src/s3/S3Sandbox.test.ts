@@ -11,6 +11,7 @@ import {
   CreateMultipartUploadCommand,
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
+  GetBucketLoggingCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -241,6 +242,27 @@ describe('S3Sandbox', () => {
     );
     expect(got.ContentLength).toBe(total);
     expect(await sha256OfBody(got.Body)).toBe(expected);
+  });
+
+  it('turns on server access logging into a target bucket the logging service may write to', async () => {
+    await seedBucket(client, {
+      bucket: 'logged-bucket',
+      accessLogging: {
+        targetBucket: 'logged-bucket-access-logs',
+        targetPrefix: 'logged-bucket/',
+      },
+    });
+    const logging = await client.send(
+      new GetBucketLoggingCommand({ Bucket: 'logged-bucket' }),
+    );
+    expect(logging.LoggingEnabled).toEqual({
+      TargetBucket: 'logged-bucket-access-logs',
+      TargetPrefix: 'logged-bucket/',
+    });
+    const unlogged = await client.send(
+      new GetBucketLoggingCommand({ Bucket: BUCKET }),
+    );
+    expect(unlogged.LoggingEnabled).toBeUndefined();
   });
 
   it('reports a missing encryption configuration', async () => {

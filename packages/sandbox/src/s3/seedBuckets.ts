@@ -2,6 +2,8 @@ import {
   CreateBucketCommand,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
+  PutBucketLoggingCommand,
+  PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
@@ -30,6 +32,11 @@ export interface BucketSeed {
   encryption?: 'AES256' | 'aws:kms';
   /** Enables versioning when true, suspends it when false. */
   versioning?: boolean;
+  /**
+   * Server access logging into `targetBucket` under `targetPrefix`: the target bucket is
+   * created, with a policy that lets the logging service write there, as AWS requires.
+   */
+  accessLogging?: { targetBucket: string; targetPrefix: string };
   /** Objects to put. */
   objects?: ObjectSeed[];
 }
@@ -46,18 +53,58 @@ async function resolveEndpoint(client: S3Client): Promise<string> {
   return `${ep.protocol}//${ep.hostname}${port}${ep.path.replace(/\/$/, '')}`;
 }
 
-/** Creates a bucket (idempotently) and applies lifecycle, encryption, versioning and objects from the spec. */
-export async function seedBucket(
-  client: S3Client,
-  spec: BucketSeed,
-): Promise<void> {
+async function createBucket(client: S3Client, bucket: string): Promise<void> {
   try {
-    await client.send(new CreateBucketCommand({ Bucket: spec.bucket }));
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
   } catch (e) {
     const name = (e as { name?: string }).name;
     if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') {
       throw e;
     }
+  }
+}
+
+/**
+ * Creates a bucket (idempotently) and applies lifecycle, encryption, versioning, access logging
+ * and objects from the spec.
+ */
+export async function seedBucket(
+  client: S3Client,
+  spec: BucketSeed,
+): Promise<void> {
+  await createBucket(client, spec.bucket);
+
+  if (spec.accessLogging) {
+    const { targetBucket, targetPrefix } = spec.accessLogging;
+    await createBucket(client, targetBucket);
+    await client.send(
+      new PutBucketPolicyCommand({
+        Bucket: targetBucket,
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'S3ServerAccessLogsPolicy',
+              Effect: 'Allow',
+              Principal: { Service: 'logging.s3.amazonaws.com' },
+              Action: ['s3:PutObject'],
+              Resource: `arn:aws:s3:::${targetBucket}/${targetPrefix}*`,
+            },
+          ],
+        }),
+      }),
+    );
+    await client.send(
+      new PutBucketLoggingCommand({
+        Bucket: spec.bucket,
+        BucketLoggingStatus: {
+          LoggingEnabled: {
+            TargetBucket: targetBucket,
+            TargetPrefix: targetPrefix,
+          },
+        },
+      }),
+    );
   }
 
   if (spec.versioning !== undefined) {

@@ -43,6 +43,8 @@ interface WorldDatabase {
   newestAgeDays: number;
   lifecycleDays?: number;
   encrypted: boolean;
+  /** Whether the bucket's server access logging is on (into `<bucket>-access-logs`). */
+  accessLogging?: boolean;
   deployments: Record<string, number>;
   checkpoint?: { cronJob: string; prefix: string };
 }
@@ -59,6 +61,7 @@ export const WORLD: WorldDatabase[] = [
     newestAgeDays: 0,
     lifecycleDays: 30,
     encrypted: true,
+    accessLogging: true,
     deployments: { backend: 3 },
     checkpoint: {
       cronJob: 'postgresql-wal-checkpoint',
@@ -316,6 +319,12 @@ export async function seedWorld(options: SeedWorldOptions): Promise<void> {
       bucket: world.bucket,
       encryption: world.encrypted ? 'AES256' : undefined,
       versioning: true,
+      ...(world.accessLogging && {
+        accessLogging: {
+          targetBucket: `${world.bucket}-access-logs`,
+          targetPrefix: `${world.bucket}/`,
+        },
+      }),
       lifecycleExpirationDays: world.lifecycleDays
         ? [
             { prefix: world.prefix, days: world.lifecycleDays },

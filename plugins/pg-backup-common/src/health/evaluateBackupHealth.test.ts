@@ -830,7 +830,7 @@ describe('evaluateBackupHealth security facts', () => {
           known: true,
           value: {
             accessLogging: false,
-            endpoint: 'http://127.0.0.1:4566',
+            endpoint: 'http://minio.storage.svc:9000',
             credentialsSecret: {
               name: 'backup-s3-credentials',
               createdAt: at(-100 * D),
@@ -844,13 +844,61 @@ describe('evaluateBackupHealth security facts', () => {
     const byCode = new Map(health.findings.map(f => [f.code, f]));
     expect(byCode.get('access-logging-disabled')?.severity).toBe('warning');
     // Named, but the internal endpoint URL itself is never shown.
-    expect(byCode.get('plain-http-endpoint')?.message).toBe(
-      'Backups are read from S3 over plain HTTP; use an https endpoint',
-    );
-    expect(JSON.stringify(health)).not.toContain('127.0.0.1');
+    expect(byCode.get('plain-http-endpoint')).toMatchObject({
+      severity: 'warning',
+      message:
+        'Backups are read from S3 over plain HTTP; use an https endpoint',
+    });
+    expect(JSON.stringify(health)).not.toContain('minio.storage.svc');
     expect(byCode.get('credentials-rotation-overdue')?.message).toMatch(
       /backup-s3-credentials is 100d old/,
     );
+  });
+
+  it.each([
+    'http://127.0.0.1:4566',
+    'http://localhost:9000',
+    'http://[::1]:9000',
+    'http://s3.localhost',
+  ])(
+    'tells plain HTTP to a loopback endpoint (%s) as information, not a warning',
+    endpoint => {
+      const health = evaluateBackupHealth(
+        {
+          ...healthyInput(),
+          security: {
+            known: true,
+            value: { accessLogging: true, endpoint },
+          },
+        },
+        NOW,
+      );
+      expect(health.status).toBe('healthy');
+      expect(
+        health.findings.find(f => f.code === 'plain-http-endpoint'),
+      ).toMatchObject({
+        severity: 'info',
+        message: expect.stringMatching(/loopback address/),
+      });
+      expect(JSON.stringify(health)).not.toContain(endpoint);
+    },
+  );
+
+  it.each([
+    'http://127.0.0.1.example.com',
+    'http://10.0.0.5:9000',
+    'http://not a host',
+  ])('still warns about plain HTTP to %s', endpoint => {
+    const health = evaluateBackupHealth(
+      {
+        ...healthyInput(),
+        security: { known: true, value: { accessLogging: true, endpoint } },
+      },
+      NOW,
+    );
+    expect(
+      health.findings.find(f => f.code === 'plain-http-endpoint')?.severity,
+    ).toBe('warning');
   });
 
   it('turns unreadable security facts into an unknown finding, never healthy', () => {

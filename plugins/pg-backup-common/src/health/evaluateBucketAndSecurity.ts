@@ -54,14 +54,24 @@ export function evaluateSecurity(
     });
   }
   if (/^http:\/\//i.test(security.endpoint)) {
-    add({
-      code: 'plain-http-endpoint',
-      severity: 'warning',
-      subject: 'S3 endpoint',
-      // The endpoint itself is an internal URL: it stays out of what the portal shows.
-      message:
-        'Backups are read from S3 over plain HTTP; use an https endpoint',
-    });
+    // The endpoint itself is an internal URL: it stays out of what the portal shows.
+    add(
+      isLoopback(security.endpoint)
+        ? {
+            code: 'plain-http-endpoint',
+            severity: 'info',
+            subject: 'S3 endpoint',
+            message:
+              'S3 is reached over plain HTTP on a loopback address, so nothing crosses a network; any other endpoint needs https',
+          }
+        : {
+            code: 'plain-http-endpoint',
+            severity: 'warning',
+            subject: 'S3 endpoint',
+            message:
+              'Backups are read from S3 over plain HTTP; use an https endpoint',
+          },
+    );
   }
   const secret = security.credentialsSecret;
   if (secret) {
@@ -79,4 +89,20 @@ export function evaluateSecurity(
       });
     }
   }
+}
+
+/** Whether a URL's host is this machine (localhost, 127.0.0.0/8, ::1): its traffic never leaves it. */
+function isLoopback(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '[::1]' ||
+    /^127(\.\d{1,3}){3}$/.test(host)
+  );
 }
