@@ -401,7 +401,11 @@ describe('health of backups whose newest manifest lies, read from S3 (moto)', ()
 
   it('is never healthy when the newest dump has no manifest or an oversized one', async () => {
     for (const [prefix, manifest, message] of [
-      ['none/', undefined, /incomplete \(no valid manifest\)/],
+      [
+        'none/',
+        undefined,
+        /without a manifest \(interrupted, or made outside pg-backup\)/,
+      ],
       [
         'huge/',
         (key: string) =>

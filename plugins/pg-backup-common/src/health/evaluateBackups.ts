@@ -68,7 +68,8 @@ export function evaluateBackups(
       message: `Newest backup ${newest.key} is ${
         newest.size === 0
           ? 'empty'
-          : newest.manifestProblem ?? 'incomplete (no valid manifest)'
+          : newest.manifestProblem ??
+            'without a manifest (interrupted, or made outside pg-backup), so nothing proves it is whole'
       }; it is not counted as a recovery point`,
     });
   }

@@ -64,7 +64,7 @@ describe('BackupPicker', () => {
     const options = within(screen.getByRole('listbox')).getAllByRole('option');
     expect(options.map(o => o.textContent)).toEqual([
       '2026-11-24 02:00 UTC · 3.0 MiB · passed',
-      '2026-11-23 02:00 UTC · 3.0 MiB · incomplete (no manifest)',
+      '2026-11-23 02:00 UTC · 3.0 MiB · no manifest: interrupted or made outside pg-backup',
     ]);
     expect(options[1]).toHaveAttribute('aria-disabled', 'true');
     await userEvent.click(options[0]);

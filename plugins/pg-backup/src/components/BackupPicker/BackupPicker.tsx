@@ -36,7 +36,7 @@ export function describeBackup(backup: BackupEntry): string {
   const when = `${utcMinute(backup.takenAt)} UTC`;
   const state = backup.complete
     ? backup.verification
-    : 'incomplete (no manifest)';
+    : 'no manifest: interrupted or made outside pg-backup';
   return `${when} · ${formatBytes(backup.size)} · ${state}`;
 }
 

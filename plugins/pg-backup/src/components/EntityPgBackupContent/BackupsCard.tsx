@@ -138,7 +138,12 @@ function BackupRow(props: {
   const { backup, entityRef } = props;
   let verification: JSX.Element;
   if (!backup.complete) {
-    verification = <Chip size="small" label="incomplete (no manifest)" />;
+    verification = (
+      <Chip
+        size="small"
+        label="no manifest: interrupted or made outside pg-backup"
+      />
+    );
   } else {
     verification = (
       <Chip
