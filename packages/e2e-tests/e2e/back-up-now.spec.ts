@@ -64,4 +64,42 @@ test('Back up now on the qawave-postgresql card runs a Job that adds a new backu
     );
   }
   console.log(`new backup: ${backupAfter.key} by job ${job}`);
+
+  // The fleet follows within the recheck interval (30 s), not at the next 5-minute refresh: the
+  // qawave row's recovery point becomes the new backup, and the row says when it was evaluated.
+  type FleetEntry = {
+    entityRef: string;
+    evaluatedAt: string;
+    recoveryPointTime?: string;
+  };
+  const listedAt = Date.now();
+  const qawaveEntry = async () => {
+    const response = await pgBackupApi.get('/fleet?limit=100');
+    expect(response.status(), await response.text()).toBe(200);
+    return ((await response.json()).items as FleetEntry[]).find(
+      item => item.entityRef === 'resource:default/qawave-postgresql',
+    );
+  };
+  await expect
+    .poll(
+      async () =>
+        Date.parse((await qawaveEntry())?.recoveryPointTime ?? '') || 0,
+      {
+        message:
+          "the fleet shows the new backup as qawave-postgresql's recovery point",
+        timeout: 75_000,
+        intervals: [2_000],
+      },
+    )
+    // (the key's time has whole seconds)
+    .toBeGreaterThanOrEqual(Date.parse(backupAfter.takenAt) - 1000);
+  const fleet = page.getByRole('table').filter({ hasText: 'Database' });
+  await visit(page, '/pg-backup', fleet.getByRole('row').nth(1));
+  const row = fleet.getByRole('row').filter({ hasText: /qawave/i });
+  await expect(row).toContainText(/Evaluated \d\d:\d\d UTC, (0s|1m|2m) ago/);
+  console.log(
+    `fleet shows the new backup of qawave-postgresql ${Math.round(
+      (Date.now() - listedAt) / 1000,
+    )} s after it was listed`,
+  );
 });
