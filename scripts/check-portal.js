@@ -10,6 +10,7 @@ const fs = require('fs');
 const net = require('net');
 const path = require('path');
 const readline = require('readline');
+const { poll } = require('./poll');
 
 const root = path.resolve(__dirname, '..');
 const BACKEND = 'http://127.0.0.1:7007';
@@ -36,25 +37,6 @@ function portInUse(port) {
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-async function poll(what, fn, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise(r => setTimeout(r, 1000));
-  }
-  throw new Error(
-    `${what} not ready after ${timeoutMs / 1000}s${
-      last ? `: ${last.message}` : ''
-    }`,
-  );
 }
 
 // Playwright's JSON report nests tests in suites (files, describe blocks) and specs.

@@ -8,36 +8,18 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
+const { poll } = require('./poll');
 
 const root = path.resolve(__dirname, '..');
 const BACKEND = 'http://127.0.0.1:7007';
 const DATABASE = '/api/pg-backup/entities/resource/default/qawave-postgresql';
 const OUTCOME = path.join(root, '.sandbox/demo-drill.json');
 const TERMINAL = ['succeeded', 'failed', 'cancelled'];
-const sleep = ms => new Promise(r => setTimeout(r, ms));
-
-/** Calls `fn` every second until it returns a value, for at most `timeoutMs`. */
-async function until(what, fn, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await sleep(1000);
-  }
-  throw new Error(
-    `${what} after ${timeoutMs / 1000} s${last ? ` (${last.message})` : ''}`,
-  );
-}
 
 async function main() {
   fs.rmSync(OUTCOME, { force: true });
-  const session = await until(
-    'the backend did not answer a guest sign-in',
+  const session = await poll(
+    'a guest sign-in on the backend',
     async () => {
       const res = await fetch(`${BACKEND}/api/auth/guest/refresh`, {
         headers: { 'X-Requested-With': 'XMLHttpRequest' },
@@ -51,8 +33,8 @@ async function main() {
     'Content-Type': 'application/json',
   };
   // The catalog serves the example entities a moment after the backend starts.
-  const started = await until(
-    'qawave-postgresql could not be drilled',
+  const started = await poll(
+    'a drill of qawave-postgresql',
     async () => {
       const res = await fetch(`${BACKEND}${DATABASE}/operations`, {
         method: 'POST',
@@ -68,8 +50,8 @@ async function main() {
     },
     180_000,
   );
-  const operation = await until(
-    `drill ${started.id} did not end`,
+  const operation = await poll(
+    `the end of drill ${started.id}`,
     async () => {
       const res = await fetch(
         `${BACKEND}/api/pg-backup/operations/${started.id}`,

@@ -55,23 +55,15 @@ export function evaluateSecurity(
   }
   if (/^http:\/\//i.test(security.endpoint)) {
     // The endpoint itself is an internal URL: it stays out of what the portal shows.
-    add(
-      isLoopback(security.endpoint)
-        ? {
-            code: 'plain-http-endpoint',
-            severity: 'info',
-            subject: 'S3 endpoint',
-            message:
-              'S3 is reached over plain HTTP on a loopback address, so nothing crosses a network; any other endpoint needs https',
-          }
-        : {
-            code: 'plain-http-endpoint',
-            severity: 'warning',
-            subject: 'S3 endpoint',
-            message:
-              'Backups are read from S3 over plain HTTP; use an https endpoint',
-          },
-    );
+    const loopback = isLoopback(security.endpoint);
+    add({
+      code: 'plain-http-endpoint',
+      severity: loopback ? 'info' : 'warning',
+      subject: 'S3 endpoint',
+      message: loopback
+        ? 'S3 is reached over plain HTTP on a loopback address, so nothing crosses a network; any other endpoint needs https'
+        : 'Backups are read from S3 over plain HTTP; use an https endpoint',
+    });
   }
   const secret = security.credentialsSecret;
   if (secret) {
