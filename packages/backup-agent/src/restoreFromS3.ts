@@ -227,6 +227,16 @@ export async function restoreFromS3(
         `pg_restore failed (${reason}); dropped the staging database, "${target}" was not touched`,
       );
     }
+    if (signal.aborted) {
+      // Stopped (SIGTERM: the Job was stopped) after pg_restore finished: the restored copy is
+      // not swapped in, so nothing appears after the operation that asked for it has ended.
+      await dropDatabase(admin, staging).catch(() => {});
+      throw failed(
+        `stopped before the restored copy was swapped in (${
+          signal.reason instanceof Error ? signal.reason.message : 'aborted'
+        }); dropped the staging database, "${target}" was not touched`,
+      );
+    }
     const exists = await swapIn(
       admin,
       staging,

@@ -606,6 +606,42 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
     expect(await scratchless()).toEqual(databases);
   });
 
+  it('drops a drill’s scratch database when the cluster denies reading its Jobs for a moment (seed 644230679, scenario #163)', async () => {
+    const databases = await scratchless();
+    const res = await request(server)
+      .post(`${SHOP}/operations`)
+      .set('Authorization', as(USERS.owner))
+      .send({ kind: 'drill' });
+    expect(res.status).toBe(202);
+    const id = res.body.id;
+    // Reading Jobs is forbidden for 1 s once the restore Job exists: the drill fails, its
+    // stopped restore Job may still finish, and the cleanup used to be stopped at its first
+    // denied read, leaving the scratch database behind.
+    await when(async () => (await world.operationJobs(id)).length > 0);
+    k8s.setRules([
+      {
+        method: 'GET',
+        path: /\/jobs(\/|$)/,
+        fault: { kind: 'forbidden' },
+      },
+    ]);
+    await sleep(1_000);
+    k8s.setRules([]);
+    const op = await ended(id);
+    expect({ state: op.state, error: op.error }).toEqual({
+      state: 'failed',
+      error: expect.stringMatching(/^cluster sandbox: get job .* 403/),
+    });
+    expect(op.error).not.toMatch(/cleanup:/);
+    expect(op.steps.find((s: { id: string }) => s.id === 'cleanup')).toEqual(
+      expect.objectContaining({
+        state: 'succeeded',
+        detail: expect.stringMatching(/^dropped \S+$/),
+      }),
+    );
+    expect(await scratchless()).toEqual(databases);
+  });
+
   it('reads Kubernetes lists answered in pages to their end (seed 42, scenario #139)', async () => {
     const jobs = () =>
       request(server).get(`${SHOP}/jobs`).set('Authorization', as(USERS.owner));

@@ -54,6 +54,20 @@ function newestPod(pods: V1Pod[]): V1Pod | undefined {
   return [...pods].sort((a, b) => created(b).localeCompare(created(a)))[0];
 }
 
+/** How a Job is followed. */
+export interface FollowOptions {
+  /**
+   * The Job is harmless to leave running (dropping a scratch database): while the cluster denies
+   * reading it (401/403), it is still followed up to the outage tolerance, and it is not stopped
+   * when it can no longer be followed.
+   */
+  harmless?: boolean;
+}
+
+/** Whether a pod's containers may still run: not yet ended, or being deleted but still listed. */
+const podMayRun = (pod: V1Pod) =>
+  pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+
 /** Runs an operation's Jobs: creates one, follows it to its end, reads what its container said. */
 export class JobRunner {
   constructor(
@@ -66,11 +80,13 @@ export class JobRunner {
    * Runs a call, retrying while the cluster is unreachable, times out or answers 5xx, up to
    * `unreachableToleranceMs`. A Job goes on running while the cluster cannot be read: giving
    * it up at the first failed read would end the operation (releasing its lock, scaling the
-   * application back up) while the Job still writes into the database.
+   * application back up) while the Job still writes into the database. With `throughDenials`,
+   * answers 401 and 403 are waited out the same way (an authorizer that fails for a moment).
    */
   async throughOutages<T>(
     call: () => Promise<T>,
     watch?: JobWatch,
+    throughDenials = false,
   ): Promise<T> {
     let giveUpAt: number | undefined;
     let delayMs = this.pollIntervalMs;
@@ -83,7 +99,8 @@ export class JobRunner {
           error instanceof UpstreamError &&
           (error.status === undefined ||
             error.status === 429 ||
-            error.status >= 500);
+            error.status >= 500 ||
+            (throughDenials && (error.status === 401 || error.status === 403)));
         giveUpAt ??= Date.now() + this.unreachableToleranceMs;
         if (!transient || Date.now() >= giveUpAt) throw error;
         await sleep(delayMs);
@@ -101,18 +118,23 @@ export class JobRunner {
     k8s: KubernetesGateway,
     job: V1Job,
     watch: JobWatch,
+    { harmless = false }: FollowOptions = {},
   ): Promise<JobOutcome> {
     const namespace = job.metadata!.namespace!;
     const name = job.metadata!.name!;
     // A create whose answer was lost may have created the Job: the retry then adopts it (409).
-    await this.throughOutages(async () => {
-      try {
-        await k8s.createJob(namespace, job);
-      } catch (error) {
-        if (!(error instanceof UpstreamError && error.status === 409))
-          throw error;
-      }
-    }, watch);
+    await this.throughOutages(
+      async () => {
+        try {
+          await k8s.createJob(namespace, job);
+        } catch (error) {
+          if (!(error instanceof UpstreamError && error.status === 409))
+            throw error;
+        }
+      },
+      watch,
+      harmless,
+    );
     let stopping = false;
     for (;;) {
       if (watch.abandoned()) throw new RunnerAbandoned();
@@ -121,11 +143,12 @@ export class JobRunner {
         current = await this.throughOutages(
           () => k8s.getJob(namespace, name),
           watch,
+          harmless,
         );
       } catch (error) {
         // A Job that can no longer be followed is stopped (best effort), not left running
         // unwatched after its operation ended.
-        if (!(error instanceof RunnerAbandoned))
+        if (!harmless && !(error instanceof RunnerAbandoned))
           await k8s.stopJob(namespace, name).catch(() => undefined);
         throw error;
       }
@@ -147,6 +170,38 @@ export class JobRunner {
         stopping = true;
         await this.throughOutages(() => k8s.stopJob(namespace, name), watch);
       }
+      await sleep(this.pollIntervalMs);
+    }
+  }
+
+  /**
+   * Waits until no pod of a Job can still run: a stopped Job is marked failed while Kubernetes
+   * still terminates its pods (a grace period after SIGTERM), and a restore finishing in that
+   * window could create a database after the operation dropped it. Waits through outages and
+   * denials up to the outage tolerance; false when that could not be confirmed.
+   */
+  async untilPodsEnded(
+    k8s: KubernetesGateway,
+    namespace: string,
+    job: string,
+    watch: JobWatch,
+  ): Promise<boolean> {
+    const giveUpAt = Date.now() + this.unreachableToleranceMs;
+    for (;;) {
+      let pods: V1Pod[];
+      try {
+        pods = await this.throughOutages(
+          () => k8s.listJobPods(namespace, job),
+          watch,
+          true,
+        );
+      } catch (error) {
+        if (error instanceof RunnerAbandoned) throw error;
+        return false;
+      }
+      if (!pods.some(podMayRun)) return true;
+      if (Date.now() >= giveUpAt) return false;
+      if (watch.abandoned()) throw new RunnerAbandoned();
       await sleep(this.pollIntervalMs);
     }
   }

@@ -10,7 +10,7 @@ import {
   buildOperationJob,
   buildSafetyBackupJob,
 } from './buildOperationJobs';
-import { JobWatch, describeJobFailure } from './JobRunner';
+import { FollowOptions, JobWatch, describeJobFailure } from './JobRunner';
 import type { RunnerDeps } from './OperationRunner';
 import {
   describeFailedChecks,
@@ -109,12 +109,15 @@ export class OperationJobSteps {
     });
     step.job = built.metadata!.name!;
     await this.ctx.save();
+    // Dropping the scratch database again (or a while after the operation ended) is harmless;
+    // restoring or verifying twice is not.
+    const harmless = component === 'cleanup';
     return this.runJob(
       this.ctx.deps.kubernetes.for(this.ctx.op.context.jobCluster),
       built,
       this.ctx.watch(cancellable),
-      // Dropping the scratch database again is harmless; restoring or verifying twice is not.
-      component !== 'cleanup',
+      !harmless,
+      { harmless },
     );
   }
 
@@ -128,6 +131,7 @@ export class OperationJobSteps {
     job: V1Job,
     watch: JobWatch,
     once = true,
+    follow: FollowOptions = {},
   ) {
     const { name, namespace } = job.metadata as {
       name: string;
@@ -145,7 +149,7 @@ export class OperationJobSteps {
       throw new Error(
         `job ${namespace}/${name}, started before a backend restart, no longer exists; it is not started again so that it cannot run twice: check the database and start a new operation`,
       );
-    return this.ctx.deps.jobs.run(k8s, job, watch);
+    return this.ctx.deps.jobs.run(k8s, job, watch, follow);
   }
 
   private backupEnv(): Record<string, string> {
@@ -222,6 +226,22 @@ export class OperationJobSteps {
     const database = this.ctx.op.context.restoreDatabase;
     if (this.ctx.step('restore')?.startedAt === undefined)
       return 'nothing to drop: the restore never ran';
+    // A stopped restore Job's pod may still be finishing (its grace period): dropping first could
+    // leave the database it creates afterwards behind.
+    const unconfirmed: string[] = [];
+    for (const id of ['restore', 'verify']) {
+      const job = this.ctx.step(id)?.job;
+      if (
+        job &&
+        !(await this.ctx.deps.jobs.untilPodsEnded(
+          this.ctx.deps.kubernetes.for(this.ctx.op.context.jobCluster),
+          this.ctx.op.context.jobNamespace,
+          job,
+          this.ctx.watch(false),
+        ))
+      )
+        unconfirmed.push(job);
+    }
     // dropdb from the agent image (it ships the PostgreSQL client); the agent has no command
     // to drop a database. The name reaches dropdb through Kubernetes' $(VAR) expansion of
     // an environment variable, never through a shell.
@@ -241,6 +261,10 @@ export class OperationJobSteps {
           outcome,
         )}; the scratch database ${database} may be left behind: drop it by hand (dropdb ${database})`,
       );
-    return `dropped ${database}`;
+    return unconfirmed.length
+      ? `dropped ${database}, but could not confirm that job ${unconfirmed.join(
+          ' and ',
+        )} had stopped: check that ${database} is gone`
+      : `dropped ${database}`;
   }
 }
