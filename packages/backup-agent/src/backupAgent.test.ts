@@ -5,6 +5,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { S3Sandbox, seedBucket } from '@internal/sandbox';
 import {
   CliRun,
@@ -235,6 +237,111 @@ describe('backup agent CLI (real PostgreSQL, real S3 sandbox)', () => {
       "SELECT datname FROM pg_database WHERE datname LIKE '%\\_\\_restoring\\_%'",
     );
     expect(staging).toEqual([]);
+  });
+
+  it('adopts a dump made by a pg_dump -Fc pipeline: restored and verified with ADOPT_DUMP=true, which writes its manifest', async () => {
+    // What a `pg_dump -Fc | aws s3 cp - s3://...` pipeline leaves: a dump and no manifest.
+    const dump = spawnSync('pg_dump', ['-Fc', '-d', source], {
+      env: { ...process.env, PGHOST: '127.0.0.1', PGUSER: 'postgres' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(dump.status).toBe(0);
+    const file = `${source}_20260101_020000.dump`;
+    const key = `postgresql/pipeline/${file}`;
+    await client.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: dump.stdout }),
+    );
+    const at = { S3_PREFIX: 'postgresql/pipeline/', BACKUP_FILE: file };
+    const target = uniqueDatabaseName('adopted');
+    databases.push(target);
+
+    // Without ADOPT_DUMP a dump without a manifest is refused, naming the way out.
+    const refusedRestore = await agent(['restore'], {
+      ...at,
+      TARGET_DATABASE: target,
+    });
+    expect(refusedRestore.code).toBe(2);
+    expect(refusedRestore.stderr).toMatch(
+      /its manifest .* does not exist .* made outside pg-backup is restored and verified with ADOPT_DUMP=true/,
+    );
+    expect(await databaseExists(target)).toBe(false);
+
+    const restore = await agent(['restore'], {
+      ...at,
+      TARGET_DATABASE: target,
+      ADOPT_DUMP: 'true',
+    });
+    expect(restore.code).toBe(0);
+    expect(restore.stdout).toContain('has no manifest: adopting it');
+    const read =
+      /restore: (?:downloaded|streamed) (\d+) bytes, sha256 ([0-9a-f]{64})/.exec(
+        restore.stdout,
+      );
+    expect(read?.[1]).toBe(String(dump.stdout.length));
+    expect(read?.[2]).toBe(
+      createHash('sha256').update(dump.stdout).digest('hex'),
+    );
+    expect(await keys('postgresql/pipeline/')).toEqual([key]);
+
+    // Verify needs what the restore read; with it, it writes the manifest from the restored copy.
+    const withoutBytes = await agent(['verify'], {
+      ...at,
+      TARGET_DATABASE: target,
+      ADOPT_DUMP: 'true',
+    });
+    expect(withoutBytes.code).toBe(2);
+    expect(withoutBytes.stderr).toContain(
+      'pass what the restore read as ADOPT_SHA256 and ADOPT_SIZE_BYTES',
+    );
+    const verify = await agent(['verify'], {
+      ...at,
+      TARGET_DATABASE: target,
+      ADOPT_DUMP: 'true',
+      ADOPT_SIZE_BYTES: read![1],
+      ADOPT_SHA256: read![2],
+    });
+    expect(verify.code).toBe(0);
+    expect(JSON.parse(verify.stdout.trim().split('\n').pop()!)).toMatchObject({
+      backupKey: key,
+      database: target,
+      passed: true,
+    });
+    expect(await keys('postgresql/pipeline/')).toEqual([
+      key,
+      `${key}.manifest.json`,
+    ]);
+    const manifest = JSON.parse(
+      await (
+        await client.send(
+          new GetObjectCommand({
+            Bucket: BUCKET,
+            Key: `${key}.manifest.json`,
+          }),
+        )
+      ).Body!.transformToString(),
+    );
+    expect(manifest).toMatchObject({
+      formatVersion: 1,
+      kind: 'backup',
+      database: source,
+      key,
+      sizeBytes: dump.stdout.length,
+      sha256: read![2],
+      tableCount: 3,
+      rowCounts: {
+        'public.customers': 250,
+        'billing.invoices': 1000,
+        'public.flyway_schema_history': 3,
+      },
+      flywayVersion: '2',
+    });
+
+    // From now on it is a backup like the agent's own: a plain restore checks it.
+    const again = uniqueDatabaseName('adopted2');
+    databases.push(again);
+    const plain = await agent(['restore'], { ...at, TARGET_DATABASE: again });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain('checksum matches the manifest');
   });
 
   it('leaves no manifest and no upload behind when a backup is killed midway', async () => {

@@ -159,6 +159,9 @@ export async function runAgent(
               targetDatabase: result.targetDatabase,
               overwritten: result.overwritten,
               durationMs: result.durationMs,
+              sizeBytes: result.sizeBytes,
+              sha256: result.sha256,
+              adopted: result.manifest === undefined,
             }),
           );
           return ExitCode.Ok;

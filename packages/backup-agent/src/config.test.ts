@@ -28,6 +28,20 @@ describe('readAgentConfig', () => {
     expect(config.terminationMessagePath).toBe('/dev/termination-log');
     expect(config.restoreOverwrite).toBe(false);
     expect(config.dumpCompression).toBe(1);
+    expect(config.adoptDump).toBe(false);
+    expect(config.adoptedBytes).toBeUndefined();
+    expect(
+      readAgentConfig('verify', {
+        ...BASE,
+        BACKUP_FILE: 'a.dump',
+        ADOPT_DUMP: 'true',
+        ADOPT_SHA256: 'b'.repeat(64),
+        ADOPT_SIZE_BYTES: '1234',
+      }),
+    ).toMatchObject({
+      adoptDump: true,
+      adoptedBytes: { sizeBytes: 1234, sha256: 'b'.repeat(64) },
+    });
     expect(
       readAgentConfig('backup', { ...BASE, PG_DUMP_COMPRESSION: '6' })
         .dumpCompression,
@@ -78,6 +92,22 @@ describe('readAgentConfig', () => {
       [
         { AWS_ACCESS_KEY_ID: 'AKIA' },
         'set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+      ],
+      [
+        { ADOPT_DUMP: 'yes' },
+        'ADOPT_DUMP "yes" is not valid: use "true" or "false"',
+      ],
+      [
+        { ADOPT_SHA256: 'ABC', ADOPT_SIZE_BYTES: '1' },
+        'ADOPT_SHA256 "ABC" is not 64 lowercase hex digits',
+      ],
+      [
+        { ADOPT_SHA256: 'a'.repeat(64), ADOPT_SIZE_BYTES: '-1' },
+        'ADOPT_SIZE_BYTES "-1" is not a whole number of bytes',
+      ],
+      [
+        { ADOPT_SHA256: 'a'.repeat(64) },
+        'set both ADOPT_SHA256 and ADOPT_SIZE_BYTES',
       ],
     ];
     for (const [env, message] of cases) {

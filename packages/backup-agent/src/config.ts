@@ -67,6 +67,14 @@ export interface AgentConfig {
   /** TARGET_DATABASE, if set. */
   targetDatabase?: string;
   restoreOverwrite: boolean;
+  /**
+   * ADOPT_DUMP: the dump may have no manifest (made outside pg-backup, by a `pg_dump | aws s3 cp`
+   * pipeline): restore reads it without one, and verify writes its manifest from the restored
+   * copy. A dump that has a manifest is checked against it as always.
+   */
+  adoptDump: boolean;
+  /** Verify of an adopted dump: the size and SHA-256 its restore read (ADOPT_SIZE_BYTES, ADOPT_SHA256). */
+  adoptedBytes?: { sizeBytes: number; sha256: string };
   /** `pg_restore -j`. */
   restoreJobs: number;
   /** `pg_dump -Z` (PG_DUMP_COMPRESSION): gzip level of the custom-format dump, 0 (none) to 9. */
@@ -283,6 +291,28 @@ export function readAgentConfig(
       ? DEFAULT_DUMP_COMPRESSION
       : Number(compressionRaw);
 
+  const adoptDump = parseBoolean('ADOPT_DUMP', value(env, 'ADOPT_DUMP'));
+  const adoptedSha256 = value(env, 'ADOPT_SHA256');
+  const adoptedSize = value(env, 'ADOPT_SIZE_BYTES');
+  if (adoptedSha256 !== undefined && !/^[0-9a-f]{64}$/.test(adoptedSha256)) {
+    throw refused(
+      `ADOPT_SHA256 "${shown(adoptedSha256)}" is not 64 lowercase hex digits`,
+    );
+  }
+  if (
+    adoptedSize !== undefined &&
+    !(/^\d+$/.test(adoptedSize) && Number.isSafeInteger(Number(adoptedSize)))
+  ) {
+    throw refused(
+      `ADOPT_SIZE_BYTES "${shown(adoptedSize)}" is not a whole number of bytes`,
+    );
+  }
+  if ((adoptedSha256 === undefined) !== (adoptedSize === undefined)) {
+    throw refused(
+      'set both ADOPT_SHA256 and ADOPT_SIZE_BYTES (what the restore of the adopted dump read), or neither',
+    );
+  }
+
   const backupFile = value(env, 'BACKUP_FILE');
   const secrets = [password, accessKeyId, secretAccessKey, sessionToken].filter(
     (s): s is string => s !== undefined,
@@ -320,6 +350,10 @@ export function readAgentConfig(
       'RESTORE_OVERWRITE',
       value(env, 'RESTORE_OVERWRITE'),
     ),
+    adoptDump,
+    ...(adoptedSha256 !== undefined && {
+      adoptedBytes: { sizeBytes: Number(adoptedSize), sha256: adoptedSha256 },
+    }),
     restoreJobs,
     restoreMode,
     dumpCompression,

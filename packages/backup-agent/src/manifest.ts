@@ -130,6 +130,24 @@ export async function readManifest(
   s3: S3Config,
   key: string,
 ): Promise<BackupManifest> {
+  const manifest = await readManifestIfAny(s3Client, s3, key);
+  if (!manifest)
+    throw refused(
+      `s3://${
+        s3.bucket
+      }/${key} is not a complete backup: its manifest ${manifestKeyFor(
+        key,
+      )} does not exist (check BACKUP_FILE; an interrupted backup leaves no manifest; a dump made outside pg-backup is restored and verified with ADOPT_DUMP=true)`,
+    );
+  return manifest;
+}
+
+/** Reads the manifest of the dump at `key`, or undefined when it has none. */
+export async function readManifestIfAny(
+  s3Client: S3Client,
+  s3: S3Config,
+  key: string,
+): Promise<BackupManifest | undefined> {
   const manifestKey = manifestKeyFor(key);
   let text: string;
   try {
@@ -138,11 +156,7 @@ export async function readManifest(
     );
     text = (await result.Body?.transformToString('utf-8')) ?? '';
   } catch (e) {
-    if (isNotFound(e)) {
-      throw refused(
-        `s3://${s3.bucket}/${key} is not a complete backup: its manifest ${manifestKey} does not exist (check BACKUP_FILE; an interrupted backup leaves no manifest)`,
-      );
-    }
+    if (isNotFound(e)) return undefined;
     throw describeS3Error(e, s3, 'reading the manifest', manifestKey);
   }
   return parseManifest(text, key);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { checkDatabaseName } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { AgentError, failed, refused, toAgentError } from './AgentError';
 import type { AgentConfig, PostgresConfig } from './config';
-import { BackupManifest, readManifest } from './manifest';
+import { BackupManifest, readManifest, readManifestIfAny } from './manifest';
 import {
   MAINTENANCE_DATABASE,
   connectPostgres,
@@ -26,6 +26,7 @@ import {
 } from './stagingDatabases';
 import { downloadWithHash, openDumpObject } from './dumpDownload';
 import {
+  PARALLEL_MIN_TABLES,
   UNREADABLE_ARCHIVE,
   chooseRestoreMode,
   restoreEnvironment,
@@ -36,7 +37,11 @@ import {
 export interface RestoreResult {
   key: string;
   targetDatabase: string;
-  manifest: BackupManifest;
+  /** The dump's manifest; undefined for a dump adopted without one (ADOPT_DUMP=true). */
+  manifest?: BackupManifest;
+  /** The bytes restored: for an adopted dump, what its verify writes into the new manifest. */
+  sizeBytes: number;
+  sha256: string;
   /** Whether an existing database was replaced. */
   overwritten: boolean;
   durationMs: number;
@@ -48,6 +53,8 @@ export interface RestoreResult {
  * `pg_restore --list` can read the archive. Then runs a parallel `pg_restore` from the temporary
  * file (always deleted afterwards) into a staging database, and renames that to the target only
  * when it succeeded (with RESTORE_OVERWRITE=true the old target is swapped out and dropped).
+ * With ADOPT_DUMP=true a dump without a manifest is restored the same way, its size and SHA-256
+ * recorded instead of checked (its verify then writes the manifest).
  */
 export async function restoreFromS3(
   config: AgentConfig,
@@ -61,7 +68,9 @@ export async function restoreFromS3(
 
   // the manifest and the maintenance connection are independent: fetch both at once
   const [manifestRead, adminConnected] = await Promise.allSettled([
-    readManifest(s3Client, s3, key),
+    config.adoptDump
+      ? readManifestIfAny(s3Client, s3, key)
+      : readManifest(s3Client, s3, key),
     connectPostgres(postgres, MAINTENANCE_DATABASE, 'the maintenance database'),
   ]);
   if (manifestRead.status === 'rejected') {
@@ -71,10 +80,14 @@ export async function restoreFromS3(
     throw manifestRead.reason;
   }
   const manifest = manifestRead.value;
+  const source = postgres.database ?? manifest?.database;
   const target =
     config.targetDatabase ??
-    defaultTargetDatabase(postgres.database ?? manifest.database, started);
-  const targetProblem = checkDatabaseName(target);
+    (source === undefined ? '' : defaultTargetDatabase(source, started));
+  const targetProblem =
+    source === undefined && config.targetDatabase === undefined
+      ? 'a dump without a manifest names no database'
+      : checkDatabaseName(target);
   if (targetProblem || adminConnected.status === 'rejected') {
     if (adminConnected.status === 'fulfilled') {
       await adminConnected.value.end().catch(() => {});
@@ -88,7 +101,9 @@ export async function restoreFromS3(
   }
   const admin = adminConnected.value;
   log.info(
-    `restore: s3://${s3.bucket}/${key} (${manifest.sizeBytes} bytes, ${manifest.tableCount} tables, taken ${manifest.startedAt}) -> database "${target}"`,
+    manifest
+      ? `restore: s3://${s3.bucket}/${key} (${manifest.sizeBytes} bytes, ${manifest.tableCount} tables, taken ${manifest.startedAt}) -> database "${target}"`
+      : `restore: s3://${s3.bucket}/${key} has no manifest: adopting it (ADOPT_DUMP=true), its size and checksum are recorded instead of checked -> database "${target}"`,
   );
 
   const pgEnv = restoreEnvironment(pgToolEnvironment(postgres));
@@ -98,7 +113,12 @@ export async function restoreFromS3(
     if (!config.restoreOverwrite && (await databaseExists(admin, target))) {
       throw refuseExisting(target);
     }
-    const mode = chooseRestoreMode(config, manifest);
+    // A dump without a manifest has an unknown table count: parallel when allowed, so that
+    // pg_restore --list reads the whole archive before a database is created.
+    const mode = chooseRestoreMode(
+      config,
+      manifest ?? { tableCount: PARALLEL_MIN_TABLES },
+    );
     // Restore into a staging database and swap it in only once pg_restore has succeeded and the
     // bytes matched the manifest: a failed, corrupt or interrupted restore never touches the target.
     for (const name of await dropAbandonedStagingDatabases(admin, target)) {
@@ -110,10 +130,15 @@ export async function restoreFromS3(
     const staging = stagingDatabaseName(target, suffix);
     const corrupt = (got: { sizeBytes: number; sha256: string }) =>
       refused(
-        `refusing to restore s3://${s3.bucket}/${key}: it has ${got.sizeBytes} bytes with sha256 ${got.sha256}, but its manifest says ${manifest.sizeBytes} bytes with sha256 ${manifest.sha256}; the object is corrupt or was replaced. Database "${target}" was not touched`,
+        `refusing to restore s3://${s3.bucket}/${key}: it has ${got.sizeBytes} bytes with sha256 ${got.sha256}, but its manifest says ${manifest?.sizeBytes} bytes with sha256 ${manifest?.sha256}; the object is corrupt or was replaced. Database "${target}" was not touched`,
       );
     const matches = (got: { sizeBytes: number; sha256: string }) =>
-      got.sha256 === manifest.sha256 && got.sizeBytes === manifest.sizeBytes;
+      !manifest ||
+      (got.sha256 === manifest.sha256 && got.sizeBytes === manifest.sizeBytes);
+    const checked = manifest
+      ? 'restore: checksum matches the manifest'
+      : 'restore: no manifest to check the checksum against (adopting)';
+    let read: { sizeBytes: number; sha256: string };
 
     let restored: PgToolResult;
     let restoreStarted: number;
@@ -134,7 +159,8 @@ export async function restoreFromS3(
         `restore: downloaded ${downloaded.sizeBytes} bytes, sha256 ${downloaded.sha256}`,
       );
       if (!matches(downloaded)) throw corrupt(downloaded);
-      log.info('restore: checksum matches the manifest');
+      log.info(checked);
+      read = downloaded;
       const listing = await runPgTool('pg_restore', ['--list', file], {
         env: pgEnv,
         signal,
@@ -201,7 +227,8 @@ export async function restoreFromS3(
         await dropDatabase(admin, staging).catch(() => {});
         throw corrupt(streamed);
       }
-      log.info('restore: checksum matches the manifest');
+      log.info(checked);
+      read = streamed;
       restored = streamed.result;
     }
     if (
@@ -254,7 +281,9 @@ export async function restoreFromS3(
     return {
       key,
       targetDatabase: target,
-      manifest,
+      ...(manifest && { manifest }),
+      sizeBytes: read.sizeBytes,
+      sha256: read.sha256,
       overwritten: exists,
       durationMs,
     };
