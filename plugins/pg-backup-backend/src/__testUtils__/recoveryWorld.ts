@@ -341,7 +341,8 @@ export class RecoveryWorld {
     return (listed.Contents ?? []).map(o => o.Key!);
   }
 
-  private async read(key: string): Promise<Buffer> {
+  /** The bytes of an object in the bucket. */
+  async read(key: string): Promise<Buffer> {
     const out = await this.s3Client().send(
       new GetObjectCommand({ Bucket: BUCKET, Key: key }),
     );

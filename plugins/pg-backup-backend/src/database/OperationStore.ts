@@ -38,6 +38,10 @@ export interface OperationContext {
   restoreDatabase: string;
   /** Whether `restoreDatabase` is a scratch copy, dropped afterwards. */
   scratch: boolean;
+  /** A verify adopting a dump without a manifest: the restore records its bytes, the verify writes the manifest. */
+  adopt?: boolean;
+  /** What the restore of an adopted dump read, passed to its verify. */
+  adoptedBytes?: { sizeBytes: number; sha256: string };
   /** The Deployments scaled to 0 during an emergency recovery. */
   deployments: string[];
 }

@@ -11,6 +11,11 @@ export interface SelectedBackup {
   key: string;
   /** The full-backup or checkpoint prefix the key is under (the Job's S3_PREFIX). */
   prefix: string;
+  /**
+   * The dump has no manifest (made outside pg-backup) and is verified to adopt it: the verify
+   * writes its manifest from the restored copy.
+   */
+  adopt?: boolean;
 }
 
 /**
@@ -24,20 +29,25 @@ export class BackupSelector {
     private readonly records: RecoveryRecordStore,
   ) {}
 
-  /** The requested backup after checking it is complete, or the default one. */
+  /**
+   * The requested backup after checking it is complete, or the default one. With `adopting` (a
+   * verify), a requested dump without a manifest is accepted, to be adopted.
+   */
   async select(
     target: BackupTarget,
     requestedKey: string | undefined,
     now: Date,
+    { adopting = false }: { adopting?: boolean } = {},
   ): Promise<SelectedBackup> {
     return requestedKey === undefined
       ? this.newest(target, now)
-      : this.checked(target, requestedKey);
+      : this.checked(target, requestedKey, adopting);
   }
 
   private async checked(
     target: BackupTarget,
     key: string,
+    adopting: boolean,
   ): Promise<SelectedBackup> {
     const { bucket, prefix, checkpointPrefix } = target.storage;
     const prefixes = [prefix, checkpointPrefix]
@@ -61,10 +71,12 @@ export class BackupSelector {
       throw new InputError(
         `backup ${key} does not exist in s3://${bucket}/${under}`,
       );
-    if (!(await this.storage.readManifest(bucket, key)))
+    if (!(await this.storage.readManifest(bucket, key))) {
+      if (adopting) return { key, prefix: under, adopt: true };
       throw new InputError(
-        `backup ${key} is incomplete: it has no manifest (${key}.manifest.json), so nothing proves the dump is whole; choose a complete backup`,
+        `backup ${key} has no manifest (${key}.manifest.json): it was interrupted or made outside pg-backup, so nothing proves the dump is whole; verify it first to adopt it, or choose a backup with a manifest`,
       );
+    }
     return { key, prefix: under };
   }
 

@@ -153,12 +153,13 @@ export class OperationJobSteps {
   }
 
   private backupEnv(): Record<string, string> {
-    const { bucket, prefix, restoreDatabase } = this.ctx.op.context;
+    const { bucket, prefix, restoreDatabase, adopt } = this.ctx.op.context;
     return {
       BACKUP_FILE: this.ctx.op.backupKey.slice(prefix.length),
       TARGET_DATABASE: restoreDatabase,
       S3_BUCKET: bucket,
       S3_PREFIX: prefix,
+      ...(adopt && { ADOPT_DUMP: 'true' }),
     };
   }
 
@@ -177,11 +178,28 @@ export class OperationJobSteps {
           live ? '; the live database was left as it was' : ''
         }`,
       );
-    let durationMs: number | undefined;
+    let said: { durationMs?: unknown; sizeBytes?: unknown; sha256?: unknown };
     try {
-      durationMs = JSON.parse(outcome.message ?? '').durationMs;
+      said = JSON.parse(outcome.message ?? '') ?? {};
     } catch {
-      durationMs = undefined;
+      said = {};
+    }
+    const durationMs =
+      typeof said.durationMs === 'number' ? said.durationMs : undefined;
+    if (this.ctx.op.context.adopt) {
+      if (
+        !Number.isSafeInteger(said.sizeBytes) ||
+        typeof said.sha256 !== 'string' ||
+        !/^[0-9a-f]{64}$/.test(said.sha256)
+      )
+        throw new Error(
+          `job ${outcome.job} did not say what it restored (size and SHA-256), which adopting the dump needs`,
+        );
+      this.ctx.op.context.adoptedBytes = {
+        sizeBytes: said.sizeBytes as number,
+        sha256: said.sha256,
+      };
+      await this.ctx.save();
     }
     return `restored into ${this.ctx.op.context.restoreDatabase}${
       typeof durationMs === 'number' ? ` in ${took(durationMs)}` : ''
@@ -189,9 +207,16 @@ export class OperationJobSteps {
   }
 
   async verify(step: OperationStep): Promise<string> {
+    const adopted = this.ctx.op.context.adoptedBytes;
     const outcome = await this.agentJob(step, 'verify', {
       args: ['verify'],
-      env: this.backupEnv(),
+      env: {
+        ...this.backupEnv(),
+        ...(adopted && {
+          ADOPT_SIZE_BYTES: String(adopted.sizeBytes),
+          ADOPT_SHA256: adopted.sha256,
+        }),
+      },
     });
     const report = readVerificationReport(outcome.message, outcome.logTail);
     if (report) {

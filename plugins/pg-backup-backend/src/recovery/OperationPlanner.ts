@@ -92,6 +92,7 @@ export class OperationPlanner {
         db,
         request.backupKey ?? approvalRecord?.backupKey,
         now,
+        { adopting: request.kind === 'verify' },
       );
     } catch (error) {
       problems.push(error as Error);
@@ -147,6 +148,7 @@ export class OperationPlanner {
       target,
       restoreDatabase,
       live,
+      adopt: backup?.adopt ?? false,
     });
     const operation: StoredOperation = {
       id,
@@ -183,6 +185,7 @@ export class OperationPlanner {
         prefix: backup?.prefix ?? db.storage.prefix,
         restoreDatabase,
         scratch,
+        ...(backup?.adopt && { adopt: true }),
         deployments: request.kind === 'emergency' ? db.deployments : [],
       },
       cancelRequested: false,
@@ -249,6 +252,7 @@ export class OperationPlanner {
       target?: RestoreTarget;
       restoreDatabase: string;
       live: boolean;
+      adopt: boolean;
     },
   ): Array<Pick<OperationStep, 'id' | 'title'>> {
     const dump = fileName(o.backupKey) || '(no backup)';
@@ -287,7 +291,9 @@ export class OperationPlanner {
       { id: 'restore', title: `Restore ${dump} into ${where}` },
       {
         id: 'verify',
-        title: `Verify ${o.restoreDatabase} against the manifest of ${dump}`,
+        title: o.adopt
+          ? `Adopt ${dump}: write its manifest from ${o.restoreDatabase} (it has none: made outside pg-backup)`
+          : `Verify ${o.restoreDatabase} against the manifest of ${dump}`,
       },
     );
     if (request.kind === 'verify' || request.kind === 'drill')

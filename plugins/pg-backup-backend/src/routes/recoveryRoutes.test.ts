@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   mockCredentials,
   mockServices,
@@ -166,7 +167,7 @@ describe('recovery operations against the sandbox cluster, S3 and PostgreSQL', (
       [
         { kind: 'restore', backupKey: world.keys.incomplete },
         new RegExp(
-          `backup ${world.keys.incomplete} is incomplete: it has no manifest`,
+          `backup ${world.keys.incomplete} has no manifest .* verify it first to adopt it`,
         ),
       ],
       [
@@ -1004,5 +1005,55 @@ describe('recovery operations against the sandbox cluster, S3 and PostgreSQL', (
     expect(reused.status).toBe(403);
     expect(reused.body.error.message).toMatch(/already used by operation/);
     expect(await operationCount()).toBe(countBefore + 1);
+  });
+
+  // Last: it writes a manifest for the dump the other tests use as the one without.
+  it('adopts a dump without a manifest by verifying it: restored, manifest written from the restored copy, then listed as verified', async () => {
+    const key = world.keys.incomplete;
+    const listed = async () =>
+      (
+        await request(server)
+          .get(`${SHOP}/backups?limit=10`)
+          .set('Authorization', as(USERS.owner))
+      ).body.items.find((b: { key: string }) => b.key === key);
+    expect(await listed()).toMatchObject({ complete: false });
+
+    const started = await start(USERS.owner, {
+      kind: 'verify',
+      backupKey: key,
+    });
+    expect(started.status).toBe(202);
+    const op = await finished(started.body.id);
+    expect({ state: op.state, error: op.error }).toEqual({
+      state: 'succeeded',
+      error: undefined,
+    });
+    expect(op.steps.find(s => s.id === 'verify')?.title).toMatch(
+      /^Adopt .*: write its manifest from .* \(it has none: made outside pg-backup\)$/,
+    );
+    expect(op.verification).toMatchObject({ backupKey: key, passed: true });
+    expect(await world.databases(`${world.database}_verify_`)).toEqual([]);
+
+    // The manifest is what the agent would have written: the dump's bytes, the restored facts.
+    const dump = await world.read(key);
+    expect(await world.manifest(key)).toMatchObject({
+      formatVersion: 1,
+      key,
+      sizeBytes: dump.length,
+      sha256: createHash('sha256').update(dump).digest('hex'),
+      rowCounts: (await world.manifest(world.keys.good)).rowCounts,
+    });
+    expect(await listed()).toMatchObject({
+      complete: true,
+      verification: 'passed',
+    });
+    // From now on it restores like the agent's own backups.
+    const restored = await start(USERS.owner, {
+      kind: 'restore',
+      backupKey: key,
+      target: { kind: 'new-database', database: `${world.database}_adopted` },
+    });
+    expect(restored.status).toBe(202);
+    expect((await finished(restored.body.id)).state).toBe('succeeded');
   });
 });

@@ -70,7 +70,11 @@ export function evaluateBackups(
           ? 'empty'
           : newest.manifestProblem ??
             'without a manifest (interrupted, or made outside pg-backup), so nothing proves it is whole'
-      }; it is not counted as a recovery point`,
+      }; it is not counted as a recovery point${
+        newest.size > 0 && !newest.manifestProblem
+          ? ' (verify it to adopt a dump made outside pg-backup)'
+          : ''
+      }`,
     });
   }
 

@@ -24,10 +24,11 @@ function render(
   formData: Record<string, unknown>,
   onChange = jest.fn(),
   required = true,
+  uiOptions: Record<string, unknown> = {},
 ) {
   const props = {
     schema: { title: 'Backup to restore' },
-    uiSchema: {},
+    uiSchema: { 'ui:options': uiOptions },
     idSchema: { $id: 'root_backupKey' },
     formData: undefined,
     formContext: { formData },
@@ -70,6 +71,29 @@ describe('BackupPicker', () => {
     await userEvent.click(options[0]);
     expect(onChange).toHaveBeenCalledWith(
       'postgresql/daily/qawave_20261124_020000.dump',
+    );
+  });
+
+  it('offers a dump without a manifest when verifying adopts it (allowWithoutManifest)', async () => {
+    const onChange = jest.fn();
+    await render(
+      async () => ({ items: [entry(24), entry(23, false)] }),
+      { entity: 'qawave-postgresql' },
+      onChange,
+      true,
+      { allowWithoutManifest: true },
+    );
+    await userEvent.click(
+      await screen.findByRole('button', { name: /Backup to restore/ }),
+    );
+    const options = within(screen.getByRole('listbox')).getAllByRole('option');
+    expect(options[1].textContent).toBe(
+      '2026-11-23 02:00 UTC · 3.0 MiB · no manifest: interrupted or made outside pg-backup (verify adopts it)',
+    );
+    expect(options[1]).not.toHaveAttribute('aria-disabled', 'true');
+    await userEvent.click(options[1]);
+    expect(onChange).toHaveBeenCalledWith(
+      'postgresql/daily/qawave_20261123_020000.dump',
     );
   });
 

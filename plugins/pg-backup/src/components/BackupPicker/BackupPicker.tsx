@@ -29,6 +29,11 @@ export type BackupPickerUiOptions = {
   entity?: string;
   /** The form field holding the database entity ref (default `entity`). */
   entityField?: string;
+  /**
+   * Offers dumps without a manifest too (made outside pg-backup, by a `pg_dump` pipeline): the
+   * verify template sets it, because verifying such a dump adopts it.
+   */
+  allowWithoutManifest?: boolean;
 };
 
 /** "2026-11-24 02:00 UTC · 48.0 MiB · verified". */
@@ -80,7 +85,8 @@ export function pickerEntityRef(
 
 /**
  * Scaffolder field listing a database's backups, newest first, with their time and size. Only
- * complete backups (with a manifest) can be chosen; the value is the backup's object key.
+ * complete backups (with a manifest) can be chosen, unless `allowWithoutManifest`; the value is
+ * the backup's object key.
  */
 export function BackupPicker(
   props: FieldExtensionComponentProps<string, BackupPickerUiOptions>,
@@ -92,6 +98,8 @@ export function BackupPicker(
       ?.formData,
   );
   const ref = 'ref' in target ? target.ref : undefined;
+  const allowWithoutManifest =
+    props.uiSchema?.['ui:options']?.allowWithoutManifest === true;
   const backups = useAsync(
     async () =>
       ref ? (await api.getBackups(ref, { limit: PICKER_LIMIT })).items : [],
@@ -127,9 +135,10 @@ export function BackupPicker(
           <MenuItem
             key={backup.key}
             value={backup.key}
-            disabled={!backup.complete}
+            disabled={!backup.complete && !allowWithoutManifest}
           >
             {describeBackup(backup)}
+            {!backup.complete && allowWithoutManifest && ' (verify adopts it)'}
           </MenuItem>
         ))}
       </TextField>

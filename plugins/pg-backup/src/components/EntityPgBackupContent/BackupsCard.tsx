@@ -141,7 +141,8 @@ function BackupRow(props: {
     verification = (
       <Chip
         size="small"
-        label="no manifest: interrupted or made outside pg-backup"
+        label="not verified: no manifest (interrupted or made outside pg-backup)"
+        title="Verify restores it into a scratch database and, when it restores, writes the manifest pg-backup would have written: from then on it counts as a recovery point"
       />
     );
   } else {
@@ -177,6 +178,11 @@ function BackupRow(props: {
       <TableCell>{backup.encryption ?? '—'}</TableCell>
       <TableCell>{verification}</TableCell>
       <TableCell>
+        {!backup.complete && (
+          <Link to={templateLink('verify', entityRef, backup.key)}>
+            Verify to adopt
+          </Link>
+        )}
         {backup.complete && (
           <>
             <Link to={templateLink('verify', entityRef, backup.key)}>

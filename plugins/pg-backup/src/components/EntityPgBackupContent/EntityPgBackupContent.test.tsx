@@ -210,6 +210,27 @@ describe('EntityPgBackupContent', () => {
     );
   });
 
+  it('offers a dump without a manifest for a verify that adopts it, never for a restore', async () => {
+    await render(database('pipeline-db'), {
+      getBackups: async () => ({
+        items: [backup(24, { complete: false, sha256: undefined })],
+      }),
+    });
+    const table = await screen.findByRole('table', { name: 'backups' });
+    const [row] = within(table).getAllByRole('row').slice(1);
+    expect(row).toHaveTextContent(
+      'not verified: no manifest (interrupted or made outside pg-backup)',
+    );
+    const adopt = within(row).getByRole('link', { name: 'Verify to adopt' });
+    const url = new URL(adopt.getAttribute('href')!, 'http://app');
+    expect(url.pathname).toBe('/create/templates/default/pg-backup-verify');
+    expect(JSON.parse(url.searchParams.get('formData')!)).toEqual({
+      entity: 'resource:default/pipeline-db',
+      backupKey: `${PREFIX}qawave_20261124_020000.dump`,
+    });
+    expect(within(row).queryByRole('link', { name: 'Restore' })).toBeNull();
+  });
+
   it('makes an empty dump stand out in the size trend and the table', async () => {
     await render(database('trend-db'), {
       getBackups: async () => ({
