@@ -233,8 +233,12 @@ describe('backup agent CLI (real PostgreSQL, real S3 sandbox)', () => {
       /refusing to restore .* corrupt or was replaced/,
     );
     expect(await databaseExists(target)).toBe(false);
+    // This target's own staging names only: other suites restore side by side.
     const staging = await sql(
-      "SELECT datname FROM pg_database WHERE datname LIKE '%\\_\\_restoring\\_%'",
+      `SELECT datname FROM pg_database WHERE datname LIKE '${target.replace(
+        /_/g,
+        '\\_',
+      )}\\_\\_restoring\\_%'`,
     );
     expect(staging).toEqual([]);
   });
