@@ -22,6 +22,16 @@ jest.setTimeout(60_000);
 
 const PG_PASSWORD = 'pg-secret-4f1c9e';
 const BUCKET = 'agent-e2e';
+/** What a manifest of the database `createSmallDatabase` makes says about its tables. */
+const SMALL_DATABASE_FACTS = {
+  tableCount: 3,
+  rowCounts: {
+    'public.customers': 250,
+    'billing.invoices': 1000,
+    'public.flyway_schema_history': 3,
+  },
+  flywayVersion: '2',
+};
 
 describe('backup agent CLI (real PostgreSQL, real S3 sandbox)', () => {
   let s3: S3Sandbox;
@@ -106,13 +116,7 @@ describe('backup agent CLI (real PostgreSQL, real S3 sandbox)', () => {
       kind: 'backup',
       database: source,
       key,
-      tableCount: 3,
-      rowCounts: {
-        'public.customers': 250,
-        'billing.invoices': 1000,
-        'public.flyway_schema_history': 3,
-      },
-      flywayVersion: '2',
+      ...SMALL_DATABASE_FACTS,
       encryption: { serverSide: 'AES256' },
     });
     backupFile = key!.split('/').pop()!;
@@ -331,13 +335,7 @@ describe('backup agent CLI (real PostgreSQL, real S3 sandbox)', () => {
       key,
       sizeBytes: dump.stdout.length,
       sha256: read![2],
-      tableCount: 3,
-      rowCounts: {
-        'public.customers': 250,
-        'billing.invoices': 1000,
-        'public.flyway_schema_history': 3,
-      },
-      flywayVersion: '2',
+      ...SMALL_DATABASE_FACTS,
     });
 
     // From now on it is a backup like the agent's own: a plain restore checks it.

@@ -122,14 +122,9 @@ export async function verifyDatabase(
   }
   if (!manifest) {
     manifest = await adoptedManifest(config, context, key, facts);
+    const written = await writeManifest(context.s3Client, config.s3, manifest);
     context.log.info(
-      `verify: ${key} has no manifest: wrote ${await writeManifest(
-        context.s3Client,
-        config.s3,
-        manifest,
-      )} from the restored copy "${database}" (${manifest.tableCount} tables, ${
-        manifest.sizeBytes
-      } bytes, sha256 ${manifest.sha256})`,
+      `verify: ${key} has no manifest: wrote ${written} from the restored copy "${database}" (${manifest.tableCount} tables, ${manifest.sizeBytes} bytes, sha256 ${manifest.sha256})`,
     );
   }
   const checks = compareWithManifest(manifest, facts);

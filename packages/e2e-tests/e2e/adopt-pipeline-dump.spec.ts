@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import {
   aws,
+  awsEnvironment,
+  dumpStamp,
   entityPage,
   expect,
   saveScreenshot,
@@ -10,17 +11,8 @@ import {
   visit,
 } from './portal';
 
-const ROOT = path.resolve(__dirname, '../../..');
 const BUCKET = 's3://qawave-backups/';
 const PREFIX = 'postgresql/daily/';
-
-/** `qawave_YYYYMMDD_HHMMSS.dump` for a time, as the runbook's pipeline names its dumps. */
-const dumpName = (at: Date) =>
-  `qawave_${at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace('T', '_')
-    .slice(0, 15)}.dump`;
 
 test('a dump from a pg_dump | aws s3 cp pipeline is adopted by verifying it from the Backups tab', async ({
   page,
@@ -36,7 +28,7 @@ test('a dump from a pg_dump | aws s3 cp pipeline is adopted by verifying it from
     .map(([, y, mo, d, h, mi, s]) => Date.UTC(+y, +mo - 1, +d, +h, +mi, +s))
     .sort((a, b) => b - a)[0];
   expect(newest).toBeDefined();
-  const file = dumpName(new Date(newest - 60_000));
+  const file = `qawave_${dumpStamp(new Date(newest - 60_000))}.dump`;
   execFileSync(
     'bash',
     [
@@ -45,12 +37,7 @@ test('a dump from a pg_dump | aws s3 cp pipeline is adopted by verifying it from
       '-c',
       `pg_dump -Fc -h 127.0.0.1 -U postgres qawave | aws s3 cp - "${BUCKET}${PREFIX}${file}"`,
     ],
-    {
-      env: {
-        ...process.env,
-        AWS_CONFIG_FILE: path.join(ROOT, '.sandbox/aws-config'),
-      },
-    },
+    { env: awsEnvironment() },
   );
   try {
     const url = `${entityPage('qawave-postgresql')}/backups`;

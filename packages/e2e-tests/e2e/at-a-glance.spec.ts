@@ -6,6 +6,7 @@ import {
   aws,
   backupHealthCard,
   brokenWords,
+  dumpStamp,
   entityPage,
   expect,
   kubectl,
@@ -25,12 +26,7 @@ const FUTURE_EMPTY = `${BUCKET}analytics_20991231_235959.dump`;
 
 /** A dump key of now, like the agent's, for a copy without a manifest. */
 function keyOfNow(): string {
-  const stamp = new Date()
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace('T', '_')
-    .slice(0, 15);
-  return `${BUCKET}analytics_${stamp}.dump`;
+  return `${BUCKET}analytics_${dumpStamp(new Date())}.dump`;
 }
 
 function suspend(value: boolean) {

@@ -212,13 +212,20 @@ export function kubectl(...args: string[]): string {
  * the sandbox writes (endpoint, region, credentials); returns stdout.
  */
 export function aws(...args: string[]): string {
-  return execFileSync('aws', args, {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      AWS_CONFIG_FILE: path.join(ROOT, '.sandbox/aws-config'),
-    },
-  });
+  return execFileSync('aws', args, { encoding: 'utf8', env: awsEnvironment() });
+}
+
+/** The environment the AWS CLI reaches the portal's sandbox S3 with (its config file). */
+export function awsEnvironment(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    AWS_CONFIG_FILE: path.join(ROOT, '.sandbox/aws-config'),
+  };
+}
+
+/** `YYYYMMDD_HHMMSS` in UTC, the time part of a dump's name (`qawave_20260130_020000.dump`). */
+export function dumpStamp(at: Date): string {
+  return at.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
 }
 
 /**

@@ -558,6 +558,18 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
     while (!(await check()) && Date.now() < until) await sleep(20);
   }
 
+  /** Starts a drill as the owner and resolves with its id once its first Job exists. */
+  async function drillWithJob(): Promise<string> {
+    const res = await request(server)
+      .post(`${SHOP}/operations`)
+      .set('Authorization', as(USERS.owner))
+      .send({ kind: 'drill' });
+    expect(res.status).toBe(202);
+    const id: string = res.body.id;
+    await when(async () => (await world.operationJobs(id)).length > 0);
+    return id;
+  }
+
   it('scales the Deployments back when the cluster disappears for longer than the first retries of an emergency', async () => {
     const res = await request(server)
       .post(`${SHOP}/operations`)
@@ -582,15 +594,9 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
 
   it('follows a Job through a short outage instead of giving it up while it runs', async () => {
     const databases = await scratchless();
-    const res = await request(server)
-      .post(`${SHOP}/operations`)
-      .set('Authorization', as(USERS.owner))
-      .send({ kind: 'drill' });
-    expect(res.status).toBe(202);
-    const id = res.body.id;
     // The restore Job runs; the portal loses the cluster for 1.5 s (seed 42, scenario #4: the
     // drill failed at the first unanswered poll and left its Job running and its database).
-    await when(async () => (await world.operationJobs(id)).length > 0);
+    const id = await drillWithJob();
     k8s.disappear();
     await sleep(1_500);
     k8s.reappear();
@@ -608,16 +614,10 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
 
   it('drops a drill’s scratch database when the cluster denies reading its Jobs for a moment (seed 644230679, scenario #163)', async () => {
     const databases = await scratchless();
-    const res = await request(server)
-      .post(`${SHOP}/operations`)
-      .set('Authorization', as(USERS.owner))
-      .send({ kind: 'drill' });
-    expect(res.status).toBe(202);
-    const id = res.body.id;
     // Reading Jobs is forbidden for 1 s once the restore Job exists: the drill fails, its
     // stopped restore Job may still finish, and the cleanup used to be stopped at its first
     // denied read, leaving the scratch database behind.
-    await when(async () => (await world.operationJobs(id)).length > 0);
+    const id = await drillWithJob();
     k8s.setRules([
       {
         method: 'GET',

@@ -50,6 +50,11 @@ export class OperationJobSteps {
     return this.ctx.deps.kubernetes.for(this.ctx.op.context.cluster);
   }
 
+  /** The cluster the restore, verify and cleanup Jobs run in. */
+  private jobCluster(): KubernetesGateway {
+    return this.ctx.deps.kubernetes.for(this.ctx.op.context.jobCluster);
+  }
+
   private async readCronJob(): Promise<V1CronJob> {
     if (this.cronJob) return this.cronJob;
     const { namespace, cronJob } = this.ctx.op.context;
@@ -113,7 +118,7 @@ export class OperationJobSteps {
     // restoring or verifying twice is not.
     const harmless = component === 'cleanup';
     return this.runJob(
-      this.ctx.deps.kubernetes.for(this.ctx.op.context.jobCluster),
+      this.jobCluster(),
       built,
       this.ctx.watch(cancellable),
       !harmless,
@@ -259,7 +264,7 @@ export class OperationJobSteps {
       if (
         job &&
         !(await this.ctx.deps.jobs.untilPodsEnded(
-          this.ctx.deps.kubernetes.for(this.ctx.op.context.jobCluster),
+          this.jobCluster(),
           this.ctx.op.context.jobNamespace,
           job,
           this.ctx.watch(false),
