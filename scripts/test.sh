@@ -4,7 +4,7 @@
 # check and the published packages built and packed; then side by side the portal start check
 # (with the browser suite), the adopter test (the tarballs installed into a freshly generated
 # Backstage app) and the static checks (Backstage version pins, the browser tests' type check,
-# lint, formatting, publish metadata, API reports); then every Jest suite alone; last the secret
+# lint, formatting, publish metadata, the OpenAPI document, API reports); then every Jest suite alone; last the secret
 # scan over all their output.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -61,6 +61,8 @@ step type-check-browser-tests nice -n 15 yarn tsc -p packages/e2e-tests
 step lint nice -n 15 yarn backstage-cli repo lint
 step prettier nice -n 15 yarn prettier --check --loglevel warn .
 step publish-metadata nice -n 15 yarn backstage-cli repo fix --publish --check
+# The backend's OpenAPI document, validated as backstage-repo-tools validates it before generating.
+step openapi-valid nice -n 15 bash -c 'cd plugins/pg-backup-backend && yarn run -T backstage-repo-tools package schema openapi validate'
 # The API and CLI reports (the CLI report runs the agent's packed entry point).
 step api-reports nice -n 15 yarn build:api-reports --ci
 wait "$portal_pid"
