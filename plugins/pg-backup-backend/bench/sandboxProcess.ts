@@ -1,9 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { freePort } from '@internal/sandbox';
 import { parse } from 'yaml';
+import type { ProxyProcessOptions, ProxyRequest } from './proxyProcess';
 
 /**
  * The sandbox cluster and S3 in their own process (the sandbox CLI, without the demo world), as
@@ -89,3 +90,53 @@ export type SandboxProcess = Awaited<
 >['sandbox'];
 /** The S3 side of {@link startSandboxProcess}. */
 export type S3Process = Awaited<ReturnType<typeof startSandboxProcess>>['s3'];
+
+/** What a proxy process counted since its last reset. */
+export interface ProxyStats {
+  total: number;
+  counts: Record<string, number>;
+  /** How long the upstream took to answer each call, after the added delay. */
+  upstreamMs: number[];
+}
+
+/** A latency proxy (bench/proxyProcess.ts) in its own process. */
+export async function startProxyProcess(options: ProxyProcessOptions) {
+  const child = fork(path.join(__dirname, 'proxyProcess.ts'), [], {
+    execArgv: ['-r', 'sucrase/register/ts'],
+    env: { ...process.env, BENCH_PROXY: JSON.stringify(options) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const reply = (type: string) =>
+    new Promise<any>((resolve, reject) => {
+      const onExit = (code: number) =>
+        reject(new Error(`the ${options.labels} proxy exited with ${code}`));
+      const onMessage = (message: { type: string }) => {
+        if (message.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(message);
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  const { url } = await reply('started');
+  const ask = (type: ProxyRequest['type']): Promise<ProxyStats> => {
+    const answer = reply(type);
+    child.send({ type });
+    return answer;
+  };
+  return {
+    url: url as string,
+    /** Forgets the counts. */
+    reset: () => ask('reset').then(() => undefined),
+    stats: () => ask('stats'),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise(resolve => child.once('exit', resolve));
+    },
+  };
+}
+
+/** A proxy started by {@link startProxyProcess}. */
+export type ProxyProcess = Awaited<ReturnType<typeof startProxyProcess>>;

@@ -29,7 +29,8 @@ export class CronJobController {
 
   /** Starts due Jobs and updates every CronJob's status. */
   reconcile(now: Date): void {
-    for (const cronJob of this.store.list(TYPES.CronJob) as Obj[]) {
+    // read as stored: a CronJob is changed only through store.update below
+    for (const cronJob of this.store.peek(TYPES.CronJob) as Obj[]) {
       this.reconcileCronJob(cronJob, now);
     }
   }

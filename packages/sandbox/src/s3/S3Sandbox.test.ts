@@ -20,7 +20,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { S3Sandbox } from './S3Sandbox';
+import { S3Sandbox, putObjectsInBulk } from './S3Sandbox';
 import { seedBucket } from './seedBuckets';
 
 const execFileAsync = promisify(execFile);
@@ -158,6 +158,60 @@ describe('S3Sandbox', () => {
     expect(head.Metadata).toEqual({ source: 'sandbox-test' });
     expect(head.ServerSideEncryption).toBe('AES256');
     expect(head.VersionId).toBeTruthy();
+  });
+
+  it('puts objects in bulk as PutObject stores them, back-dated, across requests', async () => {
+    const bucket = 'bulk-seeded';
+    await seedBucket(client, { bucket, encryption: 'AES256' });
+    // 2,001 objects: more than one request of the bulk endpoint
+    const objects = Array.from({ length: 2001 }, (_, i) => ({
+      key: `pg/db-${i % 3}/k${String(i).padStart(5, '0')}`,
+      body: `body ${i} `.repeat(1 + (i % 5)),
+      lastModified: new Date(base - (i % 40) * DAY),
+    }));
+    await putObjectsInBulk(sandbox.endpoint, bucket, objects);
+
+    const listed: {
+      key?: string;
+      size?: number;
+      etag?: string;
+      at?: string;
+    }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }),
+      );
+      for (const c of page.Contents ?? [])
+        listed.push({
+          key: c.Key,
+          size: c.Size,
+          etag: c.ETag,
+          at: c.LastModified?.toISOString(),
+        });
+      token = page.NextContinuationToken;
+    } while (token);
+    const md5 = (body: string) =>
+      `"${createHash('md5').update(body).digest('hex')}"`;
+    expect(listed).toEqual(
+      [...objects]
+        .sort((a, b) => (a.key < b.key ? -1 : 1))
+        .map(o => ({
+          key: o.key,
+          size: Buffer.byteLength(o.body),
+          etag: md5(o.body),
+          at: o.lastModified.toISOString(),
+        })),
+    );
+    const got = await client.send(
+      new GetObjectCommand({ Bucket: bucket, Key: objects[7].key }),
+    );
+    expect(await got.Body?.transformToString()).toBe(objects[7].body);
+    expect(got.ServerSideEncryption).toBe('AES256');
+
+    await expect(
+      putObjectsInBulk(sandbox.endpoint, 'no-such-bucket', objects.slice(0, 1)),
+    ).rejects.toThrow(/s3:\/\/no-such-bucket: HTTP 404 .*NoSuchBucket/);
   });
 
   it('paginates with StartAfter and MaxKeys', async () => {

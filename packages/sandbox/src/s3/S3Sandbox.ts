@@ -16,15 +16,19 @@ export interface S3SandboxOptions {
 
 const HOST = '127.0.0.1';
 const MOTO_COMMAND = 'moto_server';
+/** Objects per request of {@link putObjectsInBulk}. */
+const BULK_OBJECTS = 2000;
 const INSTALL_HINT = 'install it with: pip install "moto[server]"';
 
 /**
  * Python launcher run with `python -c`. It is exactly `moto_server` (it calls
- * `moto.server.main()` with the same argv) plus one extra endpoint,
- * `POST /sandbox-api/s3/last-modified`, that back-dates an existing object.
- * Stock moto 5.x has no way to set its clock in server mode (there is no
+ * `moto.server.main()` with the same argv) plus two extra endpoints:
+ * `POST /sandbox-api/s3/last-modified`, that back-dates an existing object
+ * (stock moto 5.x has no way to set its clock in server mode: there is no
  * `/moto-api/time/...` endpoint, and S3 does not let clients set LastModified),
- * so this is the only way to seed objects that look old.
+ * and `POST /sandbox-api/s3/objects`, that puts many back-dated objects in one
+ * request through moto's own `put_object` (a benchmark seeds hundreds of
+ * thousands; one PutObject and one back-dating each would take half an hour).
  */
 const LAUNCHER = String.raw`
 import datetime, json, sys
@@ -61,10 +65,35 @@ def _set_last_modified(environ, start_response):
             return _reply(start_response, "200 OK", {"updated": len(targets)})
     return _reply(start_response, "404 Not Found", {"error": "NoSuchBucket"})
 
+def _put_objects(environ, start_response):
+    import base64
+    from moto.s3.models import s3_backends
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    req = json.loads(environ["wsgi.input"].read(length) or b"{}")
+    for account_id in list(s3_backends.keys()):
+        for partition in list(s3_backends[account_id].keys()):
+            backend = s3_backends[account_id][partition]
+            if backend.buckets.get(req["bucket"]) is None:
+                continue
+            for item in req["objects"]:
+                body = base64.b64decode(item["bodyBase64"])
+                key = backend.put_object(req["bucket"], item["key"], body)
+                if item.get("lastModified"):
+                    when = datetime.datetime.fromisoformat(item["lastModified"].replace("Z", "+00:00"))
+                    key.last_modified = when.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+            return _reply(start_response, "200 OK", {"put": len(req["objects"])})
+    return _reply(start_response, "404 Not Found", {"error": "NoSuchBucket"})
+
+_ROUTES = {
+    "/sandbox-api/s3/last-modified": _set_last_modified,
+    "/sandbox-api/s3/objects": _put_objects,
+}
+
 def _call(self, environ, start_response):
-    if environ.get("PATH_INFO") == "/sandbox-api/s3/last-modified" and environ.get("REQUEST_METHOD") == "POST":
+    route = _ROUTES.get(environ.get("PATH_INFO"))
+    if route is not None and environ.get("REQUEST_METHOD") == "POST":
         try:
-            return _set_last_modified(environ, start_response)
+            return route(environ, start_response)
         except Exception as e:
             return _reply(start_response, "400 Bad Request", {"error": repr(e)})
     return _original_call(self, environ, start_response)
@@ -371,5 +400,36 @@ export async function setObjectLastModified(
     throw new Error(
       `S3Sandbox: could not back-date s3://${target.bucket}/${target.key}: HTTP ${res.status} ${text}`,
     );
+  }
+}
+
+/**
+ * Puts many objects into an existing bucket of a server started by {@link S3Sandbox} in few
+ * requests (its `/sandbox-api/s3/objects` endpoint, 2,000 objects a request): for seeding large
+ * histories. Each object is stored as a PutObject would store it (ETag, size, the bucket's default
+ * encryption), back-dated when `lastModified` is given.
+ */
+export async function putObjectsInBulk(
+  endpoint: string,
+  bucket: string,
+  objects: { key: string; body: string | Uint8Array; lastModified?: Date }[],
+): Promise<void> {
+  for (let start = 0; start < objects.length; start += BULK_OBJECTS) {
+    const chunk = objects.slice(start, start + BULK_OBJECTS).map(object => ({
+      key: object.key,
+      bodyBase64: Buffer.from(object.body).toString('base64'),
+      lastModified: object.lastModified?.toISOString(),
+    }));
+    const res = await fetch(`${endpoint}/sandbox-api/s3/objects`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ bucket, objects: chunk }),
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      throw new Error(
+        `S3Sandbox: could not put ${chunk.length} objects into s3://${bucket}: HTTP ${res.status} ${text}`,
+      );
+    }
   }
 }

@@ -12,6 +12,11 @@ import { RecoveryRecordStore } from '../database/RecoveryRecordStore';
 import { iso, owningCronJob, toJobFacts } from '../jobs/jobSummaries';
 import { KubernetesGateways } from '../kubernetes/KubernetesGateways';
 import { BackupStorage } from '../storage/BackupStorage';
+import {
+  BucketConfiguration,
+  BucketSettings,
+  settingsForPrefix,
+} from '../storage/bucketSettings';
 import { UpstreamError, readFact } from '../upstream';
 
 /** Settings of {@link BackupFactsReader}. */
@@ -26,8 +31,6 @@ export interface BackupFactsReaderOptions {
 export type RecordsOfAll = Awaited<
   ReturnType<RecoveryRecordStore['latestOfAll']>
 >;
-
-type BucketSettings = Awaited<ReturnType<BackupStorage['readBucketSettings']>>;
 
 /** The health rules' view of a CronJob. */
 export function toCronJobFacts(
@@ -62,9 +65,9 @@ export function toCronJobFacts(
  * plus 4 bucket-setting reads shared per bucket.
  */
 export class BackupFactsReader {
-  private readonly bucketSettings = new Map<
+  private readonly bucketConfigurations = new Map<
     string,
-    { at: number; value: Promise<BucketSettings> }
+    { at: number; value: Promise<BucketConfiguration> }
   >();
 
   constructor(
@@ -74,16 +77,26 @@ export class BackupFactsReader {
     private readonly options: BackupFactsReaderOptions,
   ) {}
 
-  /** Bucket settings, shared by the databases in the same bucket for a while. */
-  readBucketSettings(target: BackupTarget, now: Date): Promise<BucketSettings> {
-    const cacheKey = `${target.storage.bucket}\u0000${target.storage.prefix}`;
-    const cached = this.bucketSettings.get(cacheKey);
-    if (cached && now.getTime() - cached.at < this.options.bucketSettingsTtlMs)
-      return cached.value;
-    const value = this.storage.readBucketSettings(target);
-    this.bucketSettings.set(cacheKey, { at: now.getTime(), value });
-    value.catch(() => this.bucketSettings.delete(cacheKey));
-    return value;
+  /**
+   * The bucket settings as they apply to the target's prefix: the bucket's configuration is
+   * read once and shared by every database in the bucket for a while, whatever its prefix.
+   */
+  async readBucketSettings(
+    target: BackupTarget,
+    now: Date,
+  ): Promise<BucketSettings> {
+    const bucket = target.storage.bucket;
+    let cached = this.bucketConfigurations.get(bucket);
+    if (
+      !cached ||
+      now.getTime() - cached.at >= this.options.bucketSettingsTtlMs
+    ) {
+      const value = this.storage.readBucketConfiguration(bucket);
+      cached = { at: now.getTime(), value };
+      this.bucketConfigurations.set(bucket, cached);
+      value.catch(() => this.bucketConfigurations.delete(bucket));
+    }
+    return settingsForPrefix(await cached.value, target.storage.prefix);
   }
 
   /**

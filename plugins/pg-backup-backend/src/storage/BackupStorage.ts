@@ -11,7 +11,7 @@ import {
   parseBackupKey,
 } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { UpstreamError } from '../upstream';
-import { BucketSettings, readBucketSettings } from './bucketSettings';
+import { BucketConfiguration, readBucketConfiguration } from './bucketSettings';
 import {
   MANIFEST_SUFFIX,
   ManifestReader,
@@ -297,8 +297,8 @@ export class BackupStorage {
   }
 
   /** Lifecycle, default encryption, versioning and access logging of the bucket. */
-  readBucketSettings(target: BackupTarget): Promise<BucketSettings> {
-    return readBucketSettings(this.s3, target);
+  readBucketConfiguration(bucket: string): Promise<BucketConfiguration> {
+    return readBucketConfiguration(this.s3, bucket);
   }
 
   /** Objects and bytes under the backup prefix within the last `windowMs`. */

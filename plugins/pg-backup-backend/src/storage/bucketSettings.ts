@@ -5,7 +5,6 @@ import {
   GetBucketVersioningCommand,
 } from '@aws-sdk/client-s3';
 import {
-  BackupTarget,
   LifecycleRuleSummary,
   StoragePolicy,
   StoragePolicyFacts,
@@ -20,12 +19,22 @@ export interface BucketSettings {
   accessLogging: boolean;
 }
 
-/** Lifecycle, default encryption, versioning and access logging of the target's bucket. */
-export async function readBucketSettings(
+/**
+ * A bucket's own settings, before they are read for one database's prefix: shared by every
+ * database in the bucket.
+ */
+export interface BucketConfiguration {
+  rules: Omit<LifecycleRuleSummary, 'coversBackups'>[];
+  defaultEncryption?: string;
+  versioning: StoragePolicy['versioning'];
+  accessLogging: boolean;
+}
+
+/** Lifecycle, default encryption, versioning and access logging of a bucket: 4 requests. */
+export async function readBucketConfiguration(
   s3: S3Requests,
-  target: BackupTarget,
-): Promise<BucketSettings> {
-  const bucket = target.storage.bucket;
+  bucket: string,
+): Promise<BucketConfiguration> {
   const [lifecycle, encryption, versioning, logging] = await Promise.all([
     s3
       .send<{ Rules?: any[] }>(
@@ -53,34 +62,47 @@ export async function readBucketSettings(
       new GetBucketLoggingCommand({ Bucket: bucket }),
     ),
   ]);
-  const rules: LifecycleRuleSummary[] = (lifecycle.Rules ?? []).map(rule => {
-    const prefix: string =
-      rule.Filter?.Prefix ?? rule.Filter?.And?.Prefix ?? rule.Prefix ?? '';
-    return {
+  return {
+    rules: (lifecycle.Rules ?? []).map(rule => ({
       id: rule.ID,
-      prefix,
+      prefix:
+        rule.Filter?.Prefix ?? rule.Filter?.And?.Prefix ?? rule.Prefix ?? '',
       enabled: rule.Status === 'Enabled',
       expirationDays: rule.Expiration?.Days,
-      coversBackups: target.storage.prefix.startsWith(prefix),
-    };
-  });
+    })),
+    defaultEncryption:
+      encryption.ServerSideEncryptionConfiguration?.Rules?.[0]
+        ?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm,
+    versioning:
+      versioning.Status === 'Enabled' || versioning.Status === 'Suspended'
+        ? versioning.Status
+        : 'Disabled',
+    accessLogging: Boolean(logging.LoggingEnabled),
+  };
+}
+
+/** A bucket's settings as they apply to the backups under `prefix`. */
+export function settingsForPrefix(
+  configuration: BucketConfiguration,
+  prefix: string,
+): BucketSettings {
+  const rules: LifecycleRuleSummary[] = configuration.rules.map(rule => ({
+    ...rule,
+    coversBackups: prefix.startsWith(rule.prefix),
+  }));
   const covering = rules.filter(
     r => r.enabled && r.coversBackups && r.expirationDays !== undefined,
   );
   const expirationDays = covering.length
     ? Math.min(...covering.map(r => r.expirationDays!))
     : undefined;
-  const sse =
-    encryption.ServerSideEncryptionConfiguration?.Rules?.[0]
-      ?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm;
-  const versioningStatus: StoragePolicy['versioning'] =
-    versioning.Status === 'Enabled' || versioning.Status === 'Suspended'
-      ? versioning.Status
-      : 'Disabled';
   return {
     rules,
-    facts: { expirationDays, defaultEncryption: sse },
-    versioning: versioningStatus,
-    accessLogging: Boolean(logging.LoggingEnabled),
+    facts: {
+      expirationDays,
+      defaultEncryption: configuration.defaultEncryption,
+    },
+    versioning: configuration.versioning,
+    accessLogging: configuration.accessLogging,
   };
 }

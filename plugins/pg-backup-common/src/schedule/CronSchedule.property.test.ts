@@ -1,5 +1,6 @@
 // Each property checks the outcome its generated case calls for, so expectations are conditional.
 /* eslint-disable jest/no-conditional-expect */
+import { Cron } from 'croner';
 import fc from 'fast-check';
 import { CronSchedule } from './CronSchedule';
 
@@ -48,6 +49,61 @@ describe('CronSchedule at any date', () => {
         },
       ),
       { numRuns: runs(1000) },
+    );
+  });
+
+  it('answers from the remembered interval exactly as croner does', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('0 2 * * *', '*/5 * * * *', '0 0 * * 0', '30 1 * * *'),
+        fc.constantFrom('UTC', 'Europe/Berlin', 'America/New_York'),
+        fc.date({
+          min: new Date('2020-01-01T00:00:00Z'),
+          max: new Date('2030-12-31T00:00:00Z'),
+          noInvalidDate: true,
+        }),
+        // later lookups near the first, as a fleet's evaluations are: some inside the
+        // remembered interval, some at or past its end, some before its start
+        fc.array(fc.integer({ min: -86_400_000, max: 8 * 86_400_000 }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        (expression, timeZone, first, offsets) => {
+          const schedule = CronSchedule.parse(expression, timeZone);
+          if (typeof schedule === 'string') throw new Error(schedule);
+          const croner = new Cron(expression, {
+            timezone: timeZone,
+            mode: '5-part',
+            paused: true,
+          });
+          const next = schedule.nextAfter(first)!;
+          expect(next.toISOString()).toBe(croner.nextRun(first)?.toISOString());
+          // the interval's ends, then the other lookups
+          for (const at of [
+            new Date(next.getTime() - 1),
+            next,
+            first,
+            ...offsets.map(ms => new Date(first.getTime() + ms)),
+          ]) {
+            expect(schedule.nextAfter(at)?.toISOString()).toBe(
+              croner.nextRun(at)?.toISOString(),
+            );
+            // asked twice for the same instant, as a fleet refresh does
+            for (let twice = 0; twice < 2; twice++) {
+              const [previous] = croner.previousRuns(
+                1,
+                new Date(at.getTime() + 1000),
+              );
+              const within =
+                previous && at.getTime() - previous.getTime() <= 86_400_000;
+              expect(
+                schedule.previousAtOrBefore(at, 86_400_000)?.toISOString(),
+              ).toBe(within ? previous.toISOString() : undefined);
+            }
+          }
+        },
+      ),
+      { numRuns: runs(500) },
     );
   });
 

@@ -19,6 +19,14 @@ export class CronSchedule {
   /** IANA time zone the schedule is read in (`spec.timeZone`, default UTC). */
   readonly timeZone: string;
   private readonly cron: Cron;
+  /**
+   * The last interval asked about: no scheduled time lies in (from, next), so every `after` in
+   * [from, next) has the same next run. A fleet's CronJobs share a few schedules and are
+   * evaluated at nearly the same instants, so most lookups are answered from it.
+   */
+  private known?: { from: number; next: number };
+  /** The last previous-run lookup: a fleet refresh asks it for one instant, database after database. */
+  private lastPrevious?: { probe: number; previous: Date | undefined };
 
   private constructor(expression: string, timeZone: string, cron: Cron) {
     this.expression = expression;
@@ -80,10 +88,16 @@ export class CronSchedule {
 
   /** The first scheduled time strictly after `after`, or undefined if there is none. */
   nextAfter(after: Date): Date | undefined {
-    return outOfRangeAsUndefined(
+    const at = after.getTime();
+    const known = this.known;
+    if (known && at >= known.from && at < known.next)
+      return new Date(known.next);
+    const next = outOfRangeAsUndefined(
       [after],
       () => this.cron.nextRun(after) ?? undefined,
     );
+    if (next) this.known = { from: at, next: next.getTime() };
+    return next;
   }
 
   /**
@@ -104,11 +118,16 @@ export class CronSchedule {
   /** The most recent scheduled time at or before `at`, looking back at most `horizonMs`. */
   previousAtOrBefore(at: Date, horizonMs: number): Date | undefined {
     const probe = new Date(at.getTime() + 1000);
-    const [previous] =
-      outOfRangeAsUndefined([probe], () => this.cron.previousRuns(1, probe)) ??
-      [];
+    if (this.lastPrevious?.probe !== probe.getTime()) {
+      const [found] =
+        outOfRangeAsUndefined([probe], () =>
+          this.cron.previousRuns(1, probe),
+        ) ?? [];
+      this.lastPrevious = { probe: probe.getTime(), previous: found };
+    }
+    const previous = this.lastPrevious.previous;
     return previous && at.getTime() - previous.getTime() <= horizonMs
-      ? previous
+      ? new Date(previous.getTime())
       : undefined;
   }
 }
