@@ -226,12 +226,19 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
           message: expect.stringMatching(NAMES_UPSTREAM),
         });
     } else if (before === after) {
-      // Every fact was read: the answer is the fault-free one.
+      // Every fact was read: the answer is the fault-free one. While a backup Job runs, its
+      // agent uploads the dump before the manifest, so for a moment in between the newest dump
+      // is rightly incomplete (the world changed and changed back): that one finding may differ.
+      const codes = h.findings.map(f => f.code);
+      const inFlight =
+        codes.includes('job-running') &&
+        codes.includes('backup-incomplete') &&
+        !before.includes('backup-incomplete');
       expect({
         what,
         answer: shape(
           h.status,
-          h.findings.map(f => f.code),
+          inFlight ? codes.filter(c => c !== 'backup-incomplete') : codes,
         ),
       }).toEqual({
         what,
