@@ -100,7 +100,7 @@ export function makeScenario(
     const kind = pickOf(FAULT_KINDS);
     switch (kind) {
       case 'latency':
-        // Under the suite's 500 ms upstream timeout: slow, but answered.
+        // Well under the suite's 1.5 s upstream timeout: slow, but answered.
         return { kind, ms: 20 + Math.floor(random() * 200) };
       case 'status':
         return { kind, status: pickOf([500, 502, 503] as const) };

@@ -87,7 +87,10 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
         clusterListTtl: { milliseconds: 0 },
         bucketSettingsTtl: { milliseconds: 0 },
       },
-      upstreamTimeout: { milliseconds: 500 },
+      // Short enough that hanging calls keep the suite quick, long enough that a call to the
+      // sandbox on a loaded two-core CI machine is not cut off by it (500 ms was: a CI run saw
+      // moto's list and encryption reads time out with no fault on them).
+      upstreamTimeout: { milliseconds: 1_500 },
       recovery: {
         pollInterval: { milliseconds: 100 },
         leaseTimeout: { seconds: 10 },
