@@ -64,12 +64,23 @@ cd "$PG_BACKUP_ROOT"
 stamp="$PG_BACKUP_TOOLS/install.stamp"
 install_state() { cat yarn.lock .yarnrc.yml package.json packages/*/package.json plugins/*/package.json 2>/dev/null | sha256sum | cut -c1-64; }
 state="$(install_state || true)"
+case "${1:-}" in
+  # After `--defer-sqlite` and `yarn rebuild better-sqlite3`: the install is complete.
+  --stamp) echo "$state" > "$stamp"; exit 0 ;;
+esac
 if [ -d node_modules ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$state" ]; then
   exit 0
 fi
-if [ "${CI:-}" = "true" ]; then
-  yarn install --immutable
-else
-  yarn install
+immutable=()
+[ "${CI:-}" = "true" ] && immutable=(--immutable)
+if [ "${1:-}" = "--defer-sqlite" ]; then
+  # Compiling better-sqlite3 (the demo portal's and the tests' in-memory database) keeps one core
+  # busy for about 1.5 minutes; the test command runs the packages' build scripts beside its first
+  # steps, which do not need them (esbuild and SWC find their binaries without theirs), then calls
+  # `bootstrap.sh --stamp`.
+  yarn install "${immutable[@]}" --mode=skip-build
+  echo "bootstrap: build scripts not run yet: run yarn rebuild"
+  exit 0
 fi
+yarn install "${immutable[@]}"
 install_state > "$stamp" || true

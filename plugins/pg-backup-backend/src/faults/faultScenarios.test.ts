@@ -64,6 +64,23 @@ type Health = {
 const shape = (status: string, codes: string[]) =>
   `${status}: ${[...codes].sort().join(',')}`;
 
+/**
+ * The shape of an answer to compare with the fault-free `before`. While a backup Job runs, its
+ * agent uploads the dump before the manifest, so for a moment in between the newest dump is
+ * rightly incomplete (the world changed and changed back): that one finding may differ, in health
+ * and fleet answers alike (CI flakes: seed 662427368 #96 health, seed 668124915 #149 fleet).
+ */
+const settledShape = (status: string, codes: string[], before: string) => {
+  const inFlight =
+    codes.includes('job-running') &&
+    codes.includes('backup-incomplete') &&
+    !before.includes('backup-incomplete');
+  return shape(
+    status,
+    inFlight ? codes.filter(c => c !== 'backup-incomplete') : codes,
+  );
+};
+
 describe(`fault scenarios over health, fleet, trigger, restore and drill (seed ${SEED}, ${SCENARIOS} scenarios)`, () => {
   let world: RecoveryWorld;
   let k8s: FaultProxy;
@@ -229,19 +246,13 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
           message: expect.stringMatching(NAMES_UPSTREAM),
         });
     } else if (before === after) {
-      // Every fact was read: the answer is the fault-free one. While a backup Job runs, its
-      // agent uploads the dump before the manifest, so for a moment in between the newest dump
-      // is rightly incomplete (the world changed and changed back): that one finding may differ.
-      const codes = h.findings.map(f => f.code);
-      const inFlight =
-        codes.includes('job-running') &&
-        codes.includes('backup-incomplete') &&
-        !before.includes('backup-incomplete');
+      // Every fact was read: the answer is the fault-free one.
       expect({
         what,
-        answer: shape(
+        answer: settledShape(
           h.status,
-          inFlight ? codes.filter(c => c !== 'backup-incomplete') : codes,
+          h.findings.map(f => f.code),
+          before,
         ),
       }).toEqual({
         what,
@@ -325,12 +336,13 @@ describe(`fault scenarios over health, fleet, trigger, restore and drill (seed $
           summary: expect.stringMatching(NAMES_UPSTREAM),
         });
     } else if (before === after) {
-      expect({ what, answer: shape(entry.status, entry.findingCodes) }).toEqual(
-        {
-          what,
-          answer: before,
-        },
-      );
+      expect({
+        what,
+        answer: settledShape(entry.status, entry.findingCodes, before),
+      }).toEqual({
+        what,
+        answer: before,
+      });
     }
   }
 
