@@ -12,6 +12,26 @@ const path = require('path');
 const readline = require('readline');
 const { poll } = require('./poll');
 
+// The checks block the event loop while kubectl and the AWS CLI run (spawnSync), so Node's fetch
+// may then reuse a kept-alive connection the backend has closed meanwhile; such a read fails
+// before the backend sees it (a CI run: `fetch failed` right after the AWS CLI listing) and is
+// sent once more. Only reads: a write is never repeated.
+const fetchOnce = globalThis.fetch;
+async function fetch(url, init) {
+  try {
+    return await fetchOnce(url, init);
+  } catch (error) {
+    const method = (init?.method ?? 'GET').toUpperCase();
+    const code = error?.cause?.code;
+    if (
+      !['GET', 'HEAD'].includes(method) ||
+      !['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'].includes(code)
+    )
+      throw error;
+    return fetchOnce(url, init);
+  }
+}
+
 const root = path.resolve(__dirname, '..');
 const BACKEND = 'http://127.0.0.1:7007';
 const APP = 'http://localhost:3000';

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check of the repository and prints one line per step and, last, the sum of every
 # test and check as `N passed, N failed`; exits non-zero if anything failed. In order: the type
-# check and the published packages built and packed; then side by side the portal start check
+# check and the published packages built and packed (the install's build scripts run beside them); then side by side the portal start check
 # (with the browser suite), the adopter test (the tarballs installed into a freshly generated
 # Backstage app) and the static checks (Backstage version pins, the browser tests' type check,
 # lint, formatting, publish metadata, the OpenAPI document, API reports); then every Jest suite alone; last the secret
@@ -99,7 +99,7 @@ echo "portal check, adopter test and static checks: $((SECONDS - phase_began))s"
 # (three were 12 % faster in a warm checkout but no faster in a fresh clone, 343 s against 341 s,
 # and put more load beside the timing-sensitive suites).
 began=$SECONDS
-yarn backstage-cli repo test --testSequencer="$PWD/scripts/jestSequencer.js" --json --outputFile="$reports/jest.json" > "$reports/jest.log" 2>&1
+yarn backstage-cli repo test --json --outputFile="$reports/jest.json" > "$reports/jest.log" 2>&1
 node -e '
   const fs = require("fs");
   const file = process.argv[1];
