@@ -65,7 +65,7 @@ stamp="$PG_BACKUP_TOOLS/install.stamp"
 install_state() { cat yarn.lock .yarnrc.yml package.json packages/*/package.json plugins/*/package.json 2>/dev/null | sha256sum | cut -c1-64; }
 state="$(install_state || true)"
 case "${1:-}" in
-  # After `--defer-sqlite` and `yarn rebuild better-sqlite3`: the install is complete.
+  # After `--defer-sqlite` and `yarn rebuild`: the install is complete.
   --stamp) echo "$state" > "$stamp"; exit 0 ;;
 esac
 if [ -d node_modules ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$state" ]; then

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every check of the repository and prints one line per step and, last, the sum of every
 # test and check as `N passed, N failed`; exits non-zero if anything failed. In order: the type
-# check and the published packages built and packed (the install's build scripts run beside them); then side by side the portal start check
-# (with the browser suite), the adopter test (the tarballs installed into a freshly generated
-# Backstage app) and the static checks (Backstage version pins, the browser tests' type check,
-# lint, formatting, publish metadata, the OpenAPI document, API reports); then every Jest suite alone; last the secret
-# scan over all their output.
+# check and the published packages built and packed (the install's build scripts run beside
+# them); then side by side the portal start check (with the browser suite), the adopter test (the
+# tarballs installed into a freshly generated Backstage app) and the static checks (Backstage
+# version pins, the browser tests' type check, lint, formatting, publish metadata, the OpenAPI
+# document, API reports); then every Jest suite alone; last the secret scan over all their output.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh --defer-sqlite || { echo "bootstrap failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -60,8 +60,8 @@ grep -qE '^[0-9]+ passed, 0 failed$' "$reports/pack.log" || tail -n 60 "$reports
 echo "pack: $((SECONDS - pack_began))s"
 count pack "$reports/pack.log"
 
-# Three independent things side by side (the portal check once better-sqlite3 is built), none of them timing-sensitive the way the Jest suites
-# are: the README's start command checked end to end over HTTP with the browser suite (the portal's
+# Three independent things side by side, none of them timing-sensitive the way the Jest suites
+# are: the README's start command (once better-sqlite3 is built) checked end to end over HTTP with the browser suite (the portal's
 # own output is kept); the adopter test (the tarballs installed into a freshly generated Backstage
 # app, started on a sandbox of its own, on other ports); and the static checks, at a lower CPU
 # priority so the portal and the adopter's backend answer in time.
