@@ -34,13 +34,24 @@ export PG_BACKUP_SECRETS_FILE="$reports/secrets.tsv"
 : > "$PG_BACKUP_SECRETS_FILE"
 passed=0
 failed=0
+# CPU time is what bounds the run on a two-core machine: each step and phase reports its own
+# (user + system seconds of the command and the processes it waited for), where GNU time exists.
+cpu_timed() { # <name> <command...>: runs the command, its CPU time kept in $reports/<name>.cpu
+  local name=$1; shift
+  if [ -x /usr/bin/time ] && [ "$(type -t "$1")" = file ]; then
+    /usr/bin/time -o "$reports/$name.cpu" -f '%U %S' "$@"
+  else "$@"; fi
+}
+cpu_of() { # <name>: ", cpu Ns" for a command run by cpu_timed, or nothing
+  [ -f "$reports/$1.cpu" ] && tail -n 1 "$reports/$1.cpu" | awk '{ printf ", cpu %.0fs", $1 + $2 }'
+}
 step() { # <name> <command...>: a check that counts as one test
   local name=$1; shift
   local began=$SECONDS
-  if "$@" > "$reports/$name.log" 2>&1; then
-    passed=$((passed + 1)); echo "PASS $name ($((SECONDS - began))s)"
+  if cpu_timed "$name" "$@" > "$reports/$name.log" 2>&1; then
+    passed=$((passed + 1)); echo "PASS $name ($((SECONDS - began))s$(cpu_of "$name"))"
   else
-    failed=$((failed + 1)); echo "FAIL $name ($((SECONDS - began))s)"; tail -n 60 "$reports/$name.log"
+    failed=$((failed + 1)); echo "FAIL $name ($((SECONDS - began))s$(cpu_of "$name"))"; tail -n 60 "$reports/$name.log"
   fi
 }
 count() { # <name> <file with 'N passed, N failed' on its last line>
@@ -54,10 +65,10 @@ count() { # <name> <file with 'N passed, N failed' on its last line>
 # published packages built and packed, every tarball's files and manifest checked. The adopter
 # test installs these tarballs.
 pack_began=$SECONDS
-node scripts/pack-packages.js --out "$reports/packs" > "$reports/pack.log" 2>&1
+cpu_timed pack node scripts/pack-packages.js --out "$reports/packs" > "$reports/pack.log" 2>&1
 grep -E '^(PASS|FAIL) ' "$reports/pack.log"
 grep -qE '^[0-9]+ passed, 0 failed$' "$reports/pack.log" || tail -n 60 "$reports/pack.log"
-echo "pack: $((SECONDS - pack_began))s"
+echo "pack: $((SECONDS - pack_began))s$(cpu_of pack)"
 count pack "$reports/pack.log"
 
 # Three independent things side by side, none of them timing-sensitive the way the Jest suites
@@ -66,12 +77,12 @@ count pack "$reports/pack.log"
 # app, started on a sandbox of its own, on other ports); and the static checks, at a lower CPU
 # priority so the portal and the adopter's backend answer in time.
 phase_began=$SECONDS
-node scripts/adopter-test.js --packs "$reports/packs" > "$reports/adopter.log" 2>&1 &
+cpu_timed adopter node scripts/adopter-test.js --packs "$reports/packs" > "$reports/adopter.log" 2>&1 &
 adopter_pid=$!
 (
   until [ -f "$reports/sqlite.rc" ]; do sleep 1; done
   if [ "$(cat "$reports/sqlite.rc")" = 0 ]; then
-    PG_BACKUP_PORTAL_LOG="$reports/portal-output.log" node scripts/check-portal.js
+    PG_BACKUP_PORTAL_LOG="$reports/portal-output.log" cpu_timed portal node scripts/check-portal.js
   else
     echo "the portal check did not run: better-sqlite3 did not build"; echo "0 passed, 1 failed"
   fi
@@ -89,9 +100,11 @@ step api-reports nice -n 15 yarn build:api-reports --ci
 step build-better-sqlite3 sqlite_built
 wait "$portal_pid"
 cat "$reports/portal.log"
+echo "portal check$(cpu_of portal)"
 count portal "$reports/portal.log"
 wait "$adopter_pid"
 cat "$reports/adopter.log"
+echo "adopter test$(cpu_of adopter)"
 count adopter "$reports/adopter.log"
 echo "portal check, adopter test and static checks: $((SECONDS - phase_began))s"
 
@@ -99,7 +112,7 @@ echo "portal check, adopter test and static checks: $((SECONDS - phase_began))s"
 # (three were 12 % faster in a warm checkout but no faster in a fresh clone, 343 s against 341 s,
 # and put more load beside the timing-sensitive suites).
 began=$SECONDS
-yarn backstage-cli repo test --json --outputFile="$reports/jest.json" > "$reports/jest.log" 2>&1
+cpu_timed jest yarn backstage-cli repo test --json --outputFile="$reports/jest.json" > "$reports/jest.log" 2>&1
 node -e '
   const fs = require("fs");
   const file = process.argv[1];
@@ -109,7 +122,7 @@ node -e '
   const broken = r.testResults.filter(s => s.status === "failed" && s.assertionResults.length === 0).length;
   console.log(`${r.numPassedTests} passed, ${r.numFailedTests + broken} failed`);
 ' "$reports/jest.json" > "$reports/jest.count"
-echo "jest: $(cat "$reports/jest.count") ($((SECONDS - began))s)"
+echo "jest: $(cat "$reports/jest.count") ($((SECONDS - began))s$(cpu_of jest))"
 # Where the Jest time went: the ten longest suites (wall time on their worker).
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -132,6 +145,6 @@ count jest "$reports/jest.count"
 # No secret of the test worlds or of the sandbox in any output: Jest's, the portal's, the browser tests'.
 step secret-scan node scripts/scan-secrets.js "$PG_BACKUP_SECRETS_FILE" "$reports"
 
-echo "test command: ${SECONDS}s"
+echo "test command: ${SECONDS}s$(times | tail -n 1 | awk '{ printf ", cpu of everything it waited for: %s user %s system", $1, $2 }')"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -15,6 +15,7 @@ import {
   DrillFacts,
   BackupObjectives,
   FleetEntry,
+  JobFacts,
   PG_BACKUP_ANNOTATIONS,
   PG_BACKUP_MARKER_ANNOTATION,
   readBackupTarget,
@@ -292,6 +293,7 @@ export class FleetRefresher {
     const result = readBackupTarget(entity, this.deps.defaults);
     let health: BackupHealth;
     let lastDrill: DrillFacts | undefined;
+    let jobs: JobFacts[] = [];
     if (!result.ok) {
       health = unknownHealth(
         `Invalid pg-backup annotations: ${result.problems
@@ -302,18 +304,19 @@ export class FleetRefresher {
       );
     } else {
       try {
-        const evaluated = await this.deps.health.evaluate(
+        const evaluated = await this.deps.health.evaluateWithJobs(
           result.target,
           now,
           records,
         );
-        health = evaluated.health;
-        lastDrill = evaluated.lastDrill;
+        health = evaluated.response.health;
+        lastDrill = evaluated.response.lastDrill;
+        jobs = evaluated.jobs;
       } catch (error) {
         health = unknownHealth(`Could not evaluate: ${reasonOf(error)}`, now);
       }
     }
-    const recheckAt = recheckTime(health);
+    const recheckAt = recheckTime(health, jobs);
     return {
       ...base,
       status: health.status,

@@ -1,6 +1,7 @@
 import {
   BackupTarget,
   EntityHealthResponse,
+  JobFacts,
   evaluateBackupHealth,
 } from '@pg-backup/backstage-plugin-pg-backup-common';
 import { BackupFactsReader, RecordsOfAll } from './BackupFactsReader';
@@ -49,9 +50,21 @@ export class HealthService {
     now: Date = this.now(),
     records?: RecordsOfAll,
   ): Promise<EntityHealthResponse> {
+    return (await this.evaluateWithJobs(target, now, records)).response;
+  }
+
+  /**
+   * Evaluates without the cache and also returns the Jobs read (empty when they could not be
+   * read): the fleet uses them to decide when to look again.
+   */
+  async evaluateWithJobs(
+    target: BackupTarget,
+    now: Date = this.now(),
+    records?: RecordsOfAll,
+  ): Promise<{ response: EntityHealthResponse; jobs: JobFacts[] }> {
     const input = await this.facts.read(target, now, records);
     const health = evaluateBackupHealth(input, now);
-    return {
+    const response: EntityHealthResponse = {
       entityRef: target.entityRef,
       health,
       partial: health.findings.some(f => f.code === 'fact-unavailable'),
@@ -65,5 +78,6 @@ export class HealthService {
           lastVerification: input.latestVerification.value,
         }),
     };
+    return { response, jobs: input.jobs.known ? input.jobs.value : [] };
   }
 }
