@@ -2,10 +2,11 @@
 # Runs every check of the repository and prints one line per step and, last, the sum of every
 # test and check as `N passed, N failed`; exits non-zero if anything failed. In order: the type
 # check and the published packages built and packed (the install's build scripts run beside
-# them); then side by side the portal start check (with the browser suite), the adopter test (the
-# tarballs installed into a freshly generated Backstage app) and the static checks (Backstage
-# version pins, the browser tests' type check, lint, formatting, publish metadata, the OpenAPI
-# document, API reports); then every Jest suite alone; last the secret scan over all their output.
+# them); then side by side the portal start check (with the browser suite) and the static checks
+# (Backstage version pins, the browser tests' type check, lint, formatting, publish metadata, the
+# OpenAPI document, API reports), then every Jest suite, with the adopter test (the tarballs
+# installed into a freshly generated Backstage app) beside both at the lowest CPU priority; last
+# the secret scan over all their output.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh --defer-sqlite || { echo "bootstrap failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -71,13 +72,15 @@ grep -qE '^[0-9]+ passed, 0 failed$' "$reports/pack.log" || tail -n 60 "$reports
 echo "pack: $((SECONDS - pack_began))s$(cpu_of pack)"
 count pack "$reports/pack.log"
 
-# Three independent things side by side, none of them timing-sensitive the way the Jest suites
-# are: the README's start command (once better-sqlite3 is built) checked end to end over HTTP with the browser suite (the portal's
-# own output is kept); the adopter test (the tarballs installed into a freshly generated Backstage
-# app, started on a sandbox of its own, on other ports); and the static checks, at a lower CPU
-# priority so the portal and the adopter's backend answer in time.
+# Side by side, neither timing-sensitive the way the Jest suites are: the README's start command
+# (once better-sqlite3 is built) checked end to end over HTTP with the browser suite (the portal's
+# own output is kept), and the static checks, at a lower CPU priority so the portal answers in time.
+# The adopter test (the tarballs installed into a freshly generated Backstage app, started on a
+# sandbox of its own, on other ports) starts now too, at the lowest CPU priority, and goes on
+# beside Jest: it uses the CPU the others leave idle (the portal check and Jest's longest suites
+# mostly wait: for the browser, Jobs, leases, the scheduler's janitor).
 phase_began=$SECONDS
-cpu_timed adopter node scripts/adopter-test.js --packs "$reports/packs" > "$reports/adopter.log" 2>&1 &
+cpu_timed adopter nice -n 19 node scripts/adopter-test.js --packs "$reports/packs" > "$reports/adopter.log" 2>&1 &
 adopter_pid=$!
 (
   until [ -f "$reports/sqlite.rc" ]; do sleep 1; done
@@ -102,15 +105,12 @@ wait "$portal_pid"
 cat "$reports/portal.log"
 echo "portal check$(cpu_of portal)"
 count portal "$reports/portal.log"
-wait "$adopter_pid"
-cat "$reports/adopter.log"
-echo "adopter test$(cpu_of adopter)"
-count adopter "$reports/adopter.log"
-echo "portal check, adopter test and static checks: $((SECONDS - phase_began))s"
+echo "portal check and static checks: $((SECONDS - phase_began))s"
 
-# Jest, alone: every package's unit, component and integration suites, on the CLI's two workers
-# (three were 12 % faster in a warm checkout but no faster in a fresh clone, 343 s against 341 s,
-# and put more load beside the timing-sensitive suites).
+# Jest: every package's unit, component and integration suites, on the CLI's two workers (three
+# were 12 % faster in a warm checkout but no faster in a fresh clone, 343 s against 341 s, and put
+# more load beside the timing-sensitive suites); the adopter test goes on beside it, at the lowest
+# CPU priority, so that Jest's timing-sensitive suites get the CPU they ask for.
 began=$SECONDS
 cpu_timed jest yarn backstage-cli repo test --json --outputFile="$reports/jest.json" > "$reports/jest.log" 2>&1
 node -e '
@@ -141,10 +141,16 @@ if ! grep -qE ' 0 failed$' "$reports/jest.count"; then
   ' "$reports/jest.json" 2>/dev/null || true
 fi
 count jest "$reports/jest.count"
+wait "$adopter_pid"
+cat "$reports/adopter.log"
+echo "adopter test$(cpu_of adopter)"
+count adopter "$reports/adopter.log"
+echo "jest and the rest of the adopter test: $((SECONDS - began))s"
 
 # No secret of the test worlds or of the sandbox in any output: Jest's, the portal's, the browser tests'.
 step secret-scan node scripts/scan-secrets.js "$PG_BACKUP_SECRETS_FILE" "$reports"
 
-echo "test command: ${SECONDS}s$(times | tail -n 1 | awk '{ printf ", cpu of everything it waited for: %s user %s system", $1, $2 }')"
+times > "$reports/times"
+echo "test command: ${SECONDS}s, cpu of everything it waited for: $(tail -n 1 "$reports/times")"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

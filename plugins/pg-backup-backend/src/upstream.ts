@@ -50,7 +50,26 @@ export async function undefinedIfMissing<T>(
   }
 }
 
-/** The message of any thrown value. */
+/** A stack frame as Node.js prints it: `at fn (file:line:col)` or `at file:line:col`. */
+const STACK_FRAME =
+  /^\s*at (?:(?:async |new )?\S+(?: \[as \S+\])? \((?:.*:\d+:\d+|<anonymous>|native)\)|\S+:\d+:\d+)\s*$/;
+
+/** Text without the stack frames a library may have put into an error message or a log. */
+export function withoutStackFrames(text: string): string {
+  if (!text.includes('at ')) return text;
+  return text
+    .split('\n')
+    .filter(line => !STACK_FRAME.test(line))
+    .join('\n')
+    .trim();
+}
+
+/**
+ * The message of any thrown value, as operations and logs show it: never a stack trace, even
+ * where a library put one into the message.
+ */
 export function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return withoutStackFrames(
+    error instanceof Error ? error.message : String(error),
+  );
 }

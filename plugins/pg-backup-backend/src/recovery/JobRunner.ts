@@ -2,7 +2,7 @@ import { CustomErrorBase } from '@backstage/errors';
 import { V1Job, V1Pod } from '@kubernetes/client-node';
 import { iso, toJobFacts } from '../jobs/jobSummaries';
 import { KubernetesGateway } from '../kubernetes/KubernetesGateway';
-import { UpstreamError } from '../upstream';
+import { UpstreamError, withoutStackFrames } from '../upstream';
 
 /** How a Job ended, with what its container said. */
 export interface JobOutcome {
@@ -262,10 +262,16 @@ export class JobRunner {
 
 /** The last meaningful line a Job's container left, without the log's timestamp. */
 export function lastWords(outcome: JobOutcome): string | undefined {
-  if (outcome.message) return outcome.message.split('\n').pop()?.trim();
-  const line = (outcome.logTail ?? '')
+  // A container that crashed leaves a stack trace last: its frames are not words.
+  if (outcome.message)
+    return withoutStackFrames(outcome.message).split('\n').pop()?.trim();
+  const line = withoutStackFrames(
+    (outcome.logTail ?? '')
+      .split('\n')
+      .map(l => l.replace(/^\d{4}-\d\d-\d\dT\S+\s/, '').trim())
+      .join('\n'),
+  )
     .split('\n')
-    .map(l => l.replace(/^\d{4}-\d\d-\d\dT\S+\s/, '').trim())
     .filter(Boolean)
     .pop();
   return line;
