@@ -54,14 +54,17 @@ export async function undefinedIfMissing<T>(
 const STACK_FRAME =
   /^\s*at (?:(?:async |new )?\S+(?: \[as \S+\])? \((?:.*:\d+:\d+|<anonymous>|native)\)|\S+:\d+:\d+)\s*$/;
 
+/** Whether a line of an error message or a log is a stack frame. */
+export function isStackFrame(line: string): boolean {
+  return STACK_FRAME.test(line);
+}
+
 /** Text without the stack frames a library may have put into an error message or a log. */
 export function withoutStackFrames(text: string): string {
-  if (!text.includes('at ')) return text;
   return text
     .split('\n')
-    .filter(line => !STACK_FRAME.test(line))
-    .join('\n')
-    .trim();
+    .filter(line => !isStackFrame(line))
+    .join('\n');
 }
 
 /**

@@ -2,7 +2,7 @@ import { CustomErrorBase } from '@backstage/errors';
 import { V1Job, V1Pod } from '@kubernetes/client-node';
 import { iso, toJobFacts } from '../jobs/jobSummaries';
 import { KubernetesGateway } from '../kubernetes/KubernetesGateway';
-import { UpstreamError, withoutStackFrames } from '../upstream';
+import { UpstreamError, isStackFrame, withoutStackFrames } from '../upstream';
 
 /** How a Job ended, with what its container said. */
 export interface JobOutcome {
@@ -265,16 +265,11 @@ export function lastWords(outcome: JobOutcome): string | undefined {
   // A container that crashed leaves a stack trace last: its frames are not words.
   if (outcome.message)
     return withoutStackFrames(outcome.message).split('\n').pop()?.trim();
-  const line = withoutStackFrames(
-    (outcome.logTail ?? '')
-      .split('\n')
-      .map(l => l.replace(/^\d{4}-\d\d-\d\dT\S+\s/, '').trim())
-      .join('\n'),
-  )
+  return (outcome.logTail ?? '')
     .split('\n')
-    .filter(Boolean)
+    .map(l => l.replace(/^\d{4}-\d\d-\d\dT\S+\s/, '').trim())
+    .filter(l => l && !isStackFrame(l))
     .pop();
-  return line;
 }
 
 /** Why a Job failed, in one line. */
