@@ -52,7 +52,11 @@ interface Row {
 export class HealthSnapshotStore {
   constructor(private readonly knex: Knex) {}
 
-  /** Inserts or replaces snapshots, in batches. */
+  /**
+   * Inserts or replaces snapshots, in batches. A stored snapshot evaluated later than the given
+   * one is kept: a fleet refresh that began before a single database was re-evaluated (after a
+   * drill, a verification or a recheck) stores its older view last, and must not undo it.
+   */
   async upsert(snapshots: HealthSnapshot[]): Promise<void> {
     const rows: Row[] = snapshots.map(s => ({
       entity_ref: s.entityRef,
@@ -77,7 +81,12 @@ export class HealthSnapshotStore {
       await this.knex<Row>(TABLE)
         .insert(rows.slice(i, i + 100))
         .onConflict('entity_ref')
-        .merge();
+        .merge()
+        .where(
+          `${TABLE}.evaluated_at`,
+          '<=',
+          this.knex.ref('excluded.evaluated_at'),
+        );
     }
   }
 

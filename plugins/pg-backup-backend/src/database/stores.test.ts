@@ -114,6 +114,33 @@ describe.each(databases.eachSupportedId())('stores on %s', databaseId => {
     ]);
   });
 
+  it('keeps a snapshot evaluated later than the one stored over it', async () => {
+    const store = new HealthSnapshotStore(await open());
+    // A single database re-evaluated after a drill, then a fleet refresh that began before it.
+    await store.upsert([
+      snapshot('resource:default/a', 'healthy', {
+        evaluatedAt: '2026-11-24T10:00:05.000Z',
+      }),
+    ]);
+    await store.upsert([
+      snapshot('resource:default/a', 'warning', {
+        evaluatedAt: '2026-11-24T10:00:00.000Z',
+      }),
+      snapshot('resource:default/b', 'critical'),
+    ]);
+    expect((await store.list()).map(e => [e.entityRef, e.status])).toEqual([
+      ['resource:default/a', 'healthy'],
+      ['resource:default/b', 'critical'],
+    ]);
+    // A later evaluation replaces it.
+    await store.upsert([
+      snapshot('resource:default/a', 'critical', {
+        evaluatedAt: '2026-11-24T10:00:09.000Z',
+      }),
+    ]);
+    expect((await store.get('resource:default/a'))?.status).toBe('critical');
+  });
+
   it('returns the newest verification and drill, verification state per key, and notifies once', async () => {
     const records = new RecoveryRecordStore(await open());
     const ref = 'resource:default/a';
